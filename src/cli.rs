@@ -1,0 +1,192 @@
+//! The command line, and its conversion into a checked `Plan` before any socket exists.
+//!
+//! House rules: help text is the `///` comment; every option that takes a value has
+//! an uppercase `value_name`; defaults are shown by clap.
+
+use std::ffi::OsString;
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, FromArgMatches, Parser};
+
+use crate::clock::Timeouts;
+use crate::duration::Timeout;
+use crate::error::{Error, exit_codes_help};
+use crate::request;
+use crate::target::Target;
+
+/// Fetch a URL over plain HTTP/1.0 and say exactly what happened on the wire.
+///
+/// The body goes to stdout unmodified; diagnostics go to stderr; every kind of
+/// failure has its own exit code.
+#[derive(Debug, Parser)]
+#[command(name = "fetch", version)]
+pub struct Args {
+    /// HOST, HOST:PORT, [IPV6]:PORT, an IP address, or http://HOST[:PORT][/PATH]
+    #[arg(value_name = "TARGET")]
+    target: OsString,
+
+    /// The path to request, starting with '/' [default: /]
+    #[arg(value_name = "PATH")]
+    path: Option<OsString>,
+
+    /// Deadline for resolving the name and connecting, across all addresses (0: none)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "5s",
+        allow_negative_numbers = true
+    )]
+    connect_timeout: Timeout,
+
+    /// Longest wait for the next bytes from the server once connected (0: none)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "30s",
+        allow_negative_numbers = true
+    )]
+    read_timeout: Timeout,
+
+    /// Deadline for the whole command (0: none)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    max_time: Timeout,
+
+    /// Print the response head before the body [default when stdout is a terminal]
+    #[arg(short = 'i', long, overrides_with = "body")]
+    include: bool,
+
+    /// Print only the body, exactly as received [default when stdout is not a terminal]
+    #[arg(short = 'b', long, overrides_with = "include")]
+    body: bool,
+}
+
+/// Everything a fetch needs, checked: nothing here can fail to go on the wire.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: Target,
+    pub request: Vec<u8>,
+    pub timeouts: Timeouts,
+    pub include_head: bool,
+}
+
+/// Parses the process's arguments. `--help` and `--version` print and exit here.
+pub fn parse() -> Result<Plan, Error> {
+    parse_from(std::env::args_os(), std::io::stdout().is_terminal())
+}
+
+pub fn parse_from(
+    args: impl IntoIterator<Item = OsString>,
+    stdout_is_terminal: bool,
+) -> Result<Plan, Error> {
+    let command = Args::command().after_help(exit_codes_help());
+    let matches = match command.try_get_matches_from(args) {
+        Ok(matches) => matches,
+        Err(e) if !e.use_stderr() => e.exit(),
+        Err(e) => return Err(Error::Usage(one_line(&e))),
+    };
+    let args = Args::from_arg_matches(&matches).map_err(|e| Error::Usage(one_line(&e)))?;
+    args.into_plan(stdout_is_terminal)
+}
+
+impl Args {
+    fn into_plan(self, stdout_is_terminal: bool) -> Result<Plan, Error> {
+        let target = Target::parse(
+            self.target.as_encoded_bytes(),
+            self.path.as_ref().map(|p| p.as_encoded_bytes()),
+        )
+        .map_err(Error::Usage)?;
+        let request = request::encode("GET", &target.path, &request::default_headers(&target));
+        Ok(Plan {
+            target,
+            request,
+            timeouts: Timeouts {
+                connect: self.connect_timeout.0,
+                idle: self.read_timeout.0,
+                total: self.max_time.0,
+            },
+            include_head: self.include || (!self.body && stdout_is_terminal),
+        })
+    }
+}
+
+/// clap's errors span several lines (usage, tips); a script reading stderr wants one.
+fn one_line(e: &clap::Error) -> String {
+    let text = e.to_string();
+    let words: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .collect();
+    let joined = words.join(" ");
+    let message = joined.strip_prefix("error: ").unwrap_or(&joined);
+    format!("{message} (see 'fetch --help')")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(args: &[&str]) -> Result<Plan, Error> {
+        let args = std::iter::once("fetch").chain(args.iter().copied());
+        parse_from(args.map(OsString::from), false)
+    }
+
+    fn usage_message(args: &[&str]) -> String {
+        match plan(args) {
+            Err(Error::Usage(message)) => message,
+            other => panic!("expected a usage error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn command_is_well_formed() {
+        Args::command().debug_assert();
+    }
+
+    #[test]
+    fn defaults() {
+        let p = plan(&["h"]).unwrap();
+        assert_eq!(p.target.path, "/");
+        assert_eq!(p.timeouts.connect, Some(std::time::Duration::from_secs(5)));
+        assert_eq!(p.timeouts.idle, Some(std::time::Duration::from_secs(30)));
+        assert_eq!(p.timeouts.total, None);
+        assert!(!p.include_head);
+    }
+
+    #[test]
+    fn head_shown_on_a_terminal_unless_body_only() {
+        let on_tty = |args: &[&str]| {
+            let args = std::iter::once("fetch").chain(args.iter().copied());
+            parse_from(args.map(OsString::from), true)
+                .unwrap()
+                .include_head
+        };
+        assert!(on_tty(&["h"]));
+        assert!(!on_tty(&["-b", "h"]));
+        assert!(plan(&["-i", "h"]).unwrap().include_head);
+        // The last of -i and -b wins, so an alias can be overridden.
+        assert!(!plan(&["-i", "-b", "h"]).unwrap().include_head);
+        assert!(plan(&["-b", "-i", "h"]).unwrap().include_head);
+    }
+
+    #[test]
+    fn usage_errors_are_one_line() {
+        for args in [
+            &[][..],
+            &["--connect-timeout", "-1", "h"],
+            &["--bogus", "h"],
+            &["h", "/", "extra"],
+        ] {
+            let message = usage_message(args);
+            assert!(!message.contains('\n'), "{message}");
+            assert!(message.ends_with("(see 'fetch --help')"), "{message}");
+        }
+        assert!(usage_message(&["--read-timeout", "x", "h"]).contains("not a duration"));
+        assert!(usage_message(&[]).contains("<TARGET>"));
+    }
+}

@@ -1,0 +1,109 @@
+//! The command's start time and the deadlines derived from it.
+
+use std::time::{Duration, Instant};
+
+use crate::error::{Elapsed, TimeLimit};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Resolve + connect, across all addresses.
+    pub connect: Option<Duration>,
+    /// Longest silence from the peer once connected.
+    pub idle: Option<Duration>,
+    /// The whole command.
+    pub total: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Clock {
+    start: Instant,
+    timeouts: Timeouts,
+}
+
+impl Clock {
+    pub fn start(timeouts: Timeouts) -> Clock {
+        Clock {
+            start: Instant::now(),
+            timeouts,
+        }
+    }
+
+    pub fn elapsed(&self) -> Elapsed {
+        Elapsed(self.start.elapsed())
+    }
+
+    fn total_deadline(&self) -> Option<Instant> {
+        self.timeouts.total.map(|t| self.start + t)
+    }
+
+    /// The earlier of the connect deadline and the overall one.
+    pub fn connect_deadline(&self) -> Option<Instant> {
+        let connect = self.timeouts.connect.map(|t| self.start + t);
+        match (connect, self.total_deadline()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// How long the next read or write may wait, and which limit ends it.
+    /// `Err` when --max-time has already run out.
+    pub fn next_wait(&self) -> Result<Option<(Duration, TimeLimit)>, TimeLimit> {
+        let idle = self.timeouts.idle.map(|d| (d, TimeLimit::Idle(d)));
+        let Some(total) = self.timeouts.total else {
+            return Ok(idle);
+        };
+        let left = (self.start + total).saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Err(TimeLimit::Total(total));
+        }
+        Ok(match idle {
+            Some((d, limit)) if d <= left => Some((d, limit)),
+            _ => Some((left, TimeLimit::Total(total))),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn clock(connect: u64, idle: u64, total: Option<u64>) -> Clock {
+        Clock::start(Timeouts {
+            connect: Some(Duration::from_secs(connect)),
+            idle: Some(Duration::from_secs(idle)),
+            total: total.map(Duration::from_secs),
+        })
+    }
+
+    #[test]
+    fn max_time_caps_the_connect_deadline() {
+        let c = clock(5, 30, Some(2));
+        let left = c.connect_deadline().unwrap() - Instant::now();
+        assert!(left <= Duration::from_secs(2));
+    }
+
+    #[test]
+    fn idle_wait_applies_until_max_time_is_nearer() {
+        let (wait, limit) = clock(5, 30, None).next_wait().unwrap().unwrap();
+        assert_eq!(
+            (wait, limit),
+            (Duration::from_secs(30), TimeLimit::Idle(wait))
+        );
+        let (wait, limit) = clock(5, 30, Some(10)).next_wait().unwrap().unwrap();
+        assert!(wait <= Duration::from_secs(10));
+        assert_eq!(limit, TimeLimit::Total(Duration::from_secs(10)));
+        let (_, limit) = clock(5, 3, Some(10)).next_wait().unwrap().unwrap();
+        assert_eq!(limit, TimeLimit::Idle(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn no_limits_means_wait_forever() {
+        let c = Clock::start(Timeouts {
+            connect: None,
+            idle: None,
+            total: None,
+        });
+        assert_eq!(c.connect_deadline(), None);
+        assert_eq!(c.next_wait(), Ok(None));
+    }
+}

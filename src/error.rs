@@ -1,0 +1,408 @@
+//! The one error type: every failure class, its exit code and its one-line message.
+//!
+//! Exit codes follow curl's numbers where curl has the same failure, so scripts
+//! written for curl keep working. They are a stable API: `EXIT_CODES` feeds
+//! `--help`, and a test checks README's table against it.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+/// Exit codes with their meaning, in the order `--help` and README list them.
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (0, "complete response received (whatever the HTTP status)"),
+    (1, "unexpected local failure (e.g. no sockets available)"),
+    (2, "invalid command line; nothing was sent"),
+    (
+        6,
+        "could not resolve the host, or the resolver did not answer in time",
+    ),
+    (7, "could not connect: refused or unreachable"),
+    (
+        8,
+        "the reply is not HTTP, or its head is malformed or over 64 KiB",
+    ),
+    (
+        18,
+        "the peer closed before the announced Content-Length arrived",
+    ),
+    (23, "writing the output failed"),
+    (28, "connect timed out: the request was never sent"),
+    (
+        29,
+        "response timed out: request sent, then silence (or --max-time)",
+    ),
+    (52, "empty reply: the peer closed without sending a byte"),
+    (55, "sending the request failed"),
+    (56, "connection broken while receiving (reset)"),
+];
+
+/// Renders the exit-code table for the end of `--help`.
+pub fn exit_codes_help() -> String {
+    let mut text = String::from("Exit codes:\n");
+    for (code, meaning) in EXIT_CODES {
+        text.push_str(&format!("  {code:>2}  {meaning}\n"));
+    }
+    text
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("{0}")]
+    Usage(String),
+
+    #[error("unexpected local failure: {0}")]
+    Local(#[source] std::io::Error),
+
+    #[error(
+        "could not resolve host {host} after {elapsed}: {cause} (check the name, or give an IP address)"
+    )]
+    Resolve {
+        host: String,
+        elapsed: Elapsed,
+        cause: String,
+    },
+
+    #[error(
+        "could not resolve host {host}: the resolver did not answer within {limit} (DNS server unreachable or slow; give an IP address)"
+    )]
+    ResolveTimeout { host: String, limit: Elapsed },
+
+    /// At least one address refused or was unreachable (exit 7).
+    #[error("{}", connect_message("could not connect to", .attempts, *.elapsed))]
+    ConnectFailed {
+        attempts: Vec<Attempt>,
+        elapsed: Elapsed,
+    },
+
+    /// Every address stayed silent until the deadline (exit 28).
+    #[error("{}", connect_message("connect timed out to", .attempts, *.elapsed))]
+    ConnectTimeout {
+        attempts: Vec<Attempt>,
+        elapsed: Elapsed,
+    },
+
+    #[error("sending the request to {addr} failed after {elapsed}: {source}")]
+    Send {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        source: std::io::Error,
+    },
+
+    #[error("{}", response_timeout_message(*.addr, *.elapsed, *.received, .limit))]
+    ResponseTimeout {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
+        limit: TimeLimit,
+    },
+
+    #[error(
+        "empty reply from {addr} after {elapsed}: the server closed the connection without sending anything"
+    )]
+    EmptyReply { addr: SocketAddr, elapsed: Elapsed },
+
+    #[error(
+        "connection to {addr} reset by the peer after {elapsed}, {received} bytes received: the server aborted the connection (crashed, or refused the request)"
+    )]
+    Reset {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
+    },
+
+    #[error("receiving from {addr} failed after {elapsed}, {received} bytes received: {source}")]
+    Receive {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
+        source: std::io::Error,
+    },
+
+    #[error("the reply from {addr} is not HTTP: it starts with {start} (is this the right port?)")]
+    NotHttp { addr: SocketAddr, start: String },
+
+    #[error("malformed response head from {addr}: {reason}")]
+    BadHead { addr: SocketAddr, reason: String },
+
+    #[error(
+        "the response from {addr} ended after {received} of {expected} body bytes ({elapsed}): the server closed the connection early"
+    )]
+    Partial {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
+        expected: u64,
+    },
+
+    #[error("writing the output failed: {0}")]
+    Write(#[source] std::io::Error),
+
+    /// The reader of our output went away (`fetch … | head`): a quiet success,
+    /// as for any Unix filter.
+    #[error("the output was closed by its reader")]
+    OutputClosed,
+}
+
+impl Error {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::Usage(_) => 2,
+            Error::Local(_) => 1,
+            Error::Resolve { .. } | Error::ResolveTimeout { .. } => 6,
+            Error::ConnectFailed { .. } => 7,
+            Error::BadHead { .. } | Error::NotHttp { .. } => 8,
+            Error::Partial { .. } => 18,
+            Error::Write(_) => 23,
+            Error::ConnectTimeout { .. } => 28,
+            Error::ResponseTimeout { .. } => 29,
+            Error::EmptyReply { .. } => 52,
+            Error::Send { .. } => 55,
+            Error::Reset { .. } | Error::Receive { .. } => 56,
+            Error::OutputClosed => 0,
+        }
+    }
+}
+
+/// A duration shown the way a person reads it: `0.3ms`, `120ms`, `5.00s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(pub Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_secs_f64() * 1000.0;
+        if ms < 10.0 {
+            write!(f, "{ms:.1}ms")
+        } else if ms < 1000.0 {
+            write!(f, "{ms:.0}ms")
+        } else {
+            write!(f, "{:.2}s", self.0.as_secs_f64())
+        }
+    }
+}
+
+/// Which limit ended a wait for the response.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TimeLimit {
+    /// `--read-timeout`: no bytes for this long.
+    Idle(Duration),
+    /// `--max-time`: the whole command took this long.
+    Total(Duration),
+}
+
+/// What happened to one address during connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub addr: SocketAddr,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Refused,
+    Unreachable(String),
+    TimedOut,
+    /// The deadline had passed before this address could be tried.
+    NotTried,
+}
+
+impl Outcome {
+    /// The outcomes that make a connect failure exit 7 rather than 28.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Outcome::Refused | Outcome::Unreachable(_))
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Refused => f.write_str("connection refused"),
+            Outcome::Unreachable(why) => write!(f, "unreachable ({why})"),
+            Outcome::TimedOut => f.write_str("no answer"),
+            Outcome::NotTried => f.write_str("not tried (deadline reached)"),
+        }
+    }
+}
+
+fn connect_message(verb: &str, attempts: &[Attempt], elapsed: Elapsed) -> String {
+    let meaning = if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
+        "nothing is listening on that port"
+    } else if attempts.iter().any(|a| a.outcome.is_refusal()) {
+        "no route to the host: check the address and the network"
+    } else {
+        "no answer: packets dropped by a firewall, or the host is down"
+    };
+    match attempts {
+        [one] => format!(
+            "{verb} {} after {elapsed}: {} ({meaning})",
+            one.addr, one.outcome
+        ),
+        many => {
+            let list: Vec<String> = many
+                .iter()
+                .map(|a| format!("{} {}", a.addr, a.outcome))
+                .collect();
+            format!(
+                "{verb} any of {} addresses after {elapsed}: {} ({meaning})",
+                many.len(),
+                list.join(", ")
+            )
+        }
+    }
+}
+
+fn response_timeout_message(
+    addr: SocketAddr,
+    elapsed: Elapsed,
+    received: u64,
+    limit: &TimeLimit,
+) -> String {
+    match (limit, received) {
+        (TimeLimit::Idle(idle), 0) => format!(
+            "no response from {addr} after {elapsed}: the server accepted the connection but did not answer within {}",
+            Elapsed(*idle)
+        ),
+        (TimeLimit::Idle(idle), n) => format!(
+            "the response from {addr} stalled after {n} bytes ({elapsed}): nothing more arrived within {}",
+            Elapsed(*idle)
+        ),
+        (TimeLimit::Total(total), n) => format!(
+            "--max-time {} ran out waiting for {addr} after {n} bytes of the response",
+            Elapsed(*total)
+        ),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashSet;
+    use std::io;
+
+    fn addr() -> SocketAddr {
+        "127.0.0.1:8080".parse().unwrap()
+    }
+
+    fn one_of_each() -> Vec<Error> {
+        let e = Elapsed(Duration::from_millis(5));
+        let io = || io::Error::other("x");
+        let attempt = |outcome| Attempt {
+            addr: addr(),
+            outcome,
+        };
+        vec![
+            Error::Usage("x".into()),
+            Error::Local(io()),
+            Error::Resolve {
+                host: "h".into(),
+                elapsed: e,
+                cause: "x".into(),
+            },
+            Error::ConnectFailed {
+                attempts: vec![attempt(Outcome::Refused)],
+                elapsed: e,
+            },
+            Error::NotHttp {
+                addr: addr(),
+                start: "x".into(),
+            },
+            Error::Partial {
+                addr: addr(),
+                elapsed: e,
+                received: 1,
+                expected: 2,
+            },
+            Error::Write(io()),
+            Error::ConnectTimeout {
+                attempts: vec![attempt(Outcome::TimedOut)],
+                elapsed: e,
+            },
+            Error::ResponseTimeout {
+                addr: addr(),
+                elapsed: e,
+                received: 0,
+                limit: TimeLimit::Idle(Duration::from_secs(1)),
+            },
+            Error::EmptyReply {
+                addr: addr(),
+                elapsed: e,
+            },
+            Error::Send {
+                addr: addr(),
+                elapsed: e,
+                source: io(),
+            },
+            Error::Reset {
+                addr: addr(),
+                elapsed: e,
+                received: 0,
+            },
+        ]
+    }
+
+    #[test]
+    fn every_failure_class_has_its_own_documented_code() {
+        let errors = one_of_each();
+        let codes: HashSet<u8> = errors.iter().map(Error::exit_code).collect();
+        assert_eq!(codes.len(), errors.len(), "two classes share a code");
+        let documented: HashSet<u8> = EXIT_CODES.iter().map(|(c, _)| *c).collect();
+        for code in &codes {
+            assert!(
+                documented.contains(code),
+                "code {code} is not in EXIT_CODES"
+            );
+        }
+        // Every documented failure code is produced by some class (0 is success).
+        for code in documented.iter().filter(|c| **c != 0) {
+            assert!(codes.contains(code), "documented code {code} is never used");
+        }
+    }
+
+    #[test]
+    fn readme_table_lists_every_exit_code() {
+        let readme = include_str!("../README.md");
+        for (code, _) in EXIT_CODES {
+            assert!(
+                readme.contains(&format!("\n| {code} |")),
+                "README's exit-code table lacks a row for {code}"
+            );
+        }
+    }
+
+    #[test]
+    fn messages_fit_on_one_line() {
+        for error in one_of_each() {
+            assert!(!error.to_string().contains('\n'), "{error}");
+        }
+    }
+
+    #[test]
+    fn elapsed_reads_naturally() {
+        assert_eq!(Elapsed(Duration::from_micros(300)).to_string(), "0.3ms");
+        assert_eq!(Elapsed(Duration::from_millis(120)).to_string(), "120ms");
+        assert_eq!(Elapsed(Duration::from_secs(5)).to_string(), "5.00s");
+    }
+
+    #[test]
+    fn connect_message_lists_every_address() {
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let error = Error::ConnectFailed {
+            attempts: vec![
+                Attempt {
+                    addr: v6,
+                    outcome: Outcome::TimedOut,
+                },
+                Attempt {
+                    addr: addr(),
+                    outcome: Outcome::Refused,
+                },
+            ],
+            elapsed: Elapsed(Duration::from_millis(20)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "could not connect to any of 2 addresses after 20ms: [::1]:9 no answer, \
+             127.0.0.1:8080 connection refused (nothing is listening on that port)"
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! TARGET and PATH from the command line, checked strictly: whatever passes here is
+//! safe to put into a request line and a Host header byte for byte.
+//!
+//! Not the `url` crate: WHATWG parsing is lenient by design (it repairs spaces and
+//! control bytes, which we must refuse) and it does not take bare `HOST:PORT`.
+
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+pub const DEFAULT_PORT: u16 = 80;
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Host {
+    Name(String),
+    Ip(IpAddr),
+}
+
+impl fmt::Display for Host {
+    /// The form used in Host headers and messages: IPv6 in brackets.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Host::Name(name) => f.write_str(name),
+            Host::Ip(IpAddr::V6(ip)) => write!(f, "[{ip}]"),
+            Host::Ip(IpAddr::V4(ip)) => write!(f, "{ip}"),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    pub host: Host,
+    pub port: u16,
+    /// The request-target: starts with `/`, ASCII only, no spaces or control bytes.
+    pub path: String,
+}
+
+impl Target {
+    /// Parses TARGET (`HOST`, `HOST:PORT`, `[IPV6]:PORT`, an IP literal or an
+    /// `http://` URL) and the optional PATH argument.
+    pub fn parse(target: &[u8], path: Option<&[u8]>) -> Result<Target, String> {
+        let shown = || format!("invalid target '{}'", target.escape_ascii());
+        reject_controls(target).map_err(|why| format!("{}: {why}", shown()))?;
+        let target =
+            std::str::from_utf8(target).map_err(|_| format!("{}: not valid UTF-8", shown()))?;
+
+        let rest = match target.split_once("://") {
+            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
+            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+                return Err(format!(
+                    "{}: https is not supported; fetch speaks plain HTTP only (use http:// or HOST:PORT)",
+                    shown()
+                ));
+            }
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "{}: unsupported scheme '{scheme}'; fetch speaks plain HTTP only",
+                    shown()
+                ));
+            }
+            None => target,
+        };
+
+        let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+        let (authority, url_path) = rest.split_at(authority_end);
+        let (host, port) =
+            parse_authority(authority).map_err(|why| format!("{}: {why}", shown()))?;
+
+        // A fragment is for the browser; it is never sent (RFC 9110, 4.2.4).
+        let url_path = url_path.split('#').next().unwrap_or_default();
+        let path = match (url_path, path) {
+            ("", None) => "/".to_string(),
+            ("", Some(path)) => parse_path(path)?,
+            (url_path, None) => {
+                let url_path = if url_path.starts_with('?') {
+                    format!("/{url_path}")
+                } else {
+                    url_path.to_string()
+                };
+                percent_encode_non_ascii(url_path.as_bytes())
+            }
+            (url_path, Some(_)) => {
+                return Err(format!(
+                    "PATH given twice: the target already has the path '{url_path}'"
+                ));
+            }
+        };
+        Ok(Target { host, port, path })
+    }
+
+    /// The Host header value: the port only when it is not 80 (RFC 9112, 3.2).
+    pub fn host_header(&self) -> String {
+        if self.port == DEFAULT_PORT {
+            self.host.to_string()
+        } else {
+            self.authority()
+        }
+    }
+
+    /// `host:port`, with IPv6 in brackets.
+    pub fn authority(&self) -> String {
+        format!("{}:{}", self.host, self.port)
+    }
+}
+
+fn parse_authority(authority: &str) -> Result<(Host, u16), String> {
+    if authority.contains('@') {
+        return Err("credentials in the target (user@host) are not supported".into());
+    }
+    if let Some(bracketed) = authority.strip_prefix('[') {
+        let (inside, after) = bracketed
+            .split_once(']')
+            .ok_or("'[' without a closing ']'")?;
+        let ip: Ipv6Addr = inside
+            .parse()
+            .map_err(|_| format!("'{inside}' is not an IPv6 address"))?;
+        let port = match after {
+            "" => DEFAULT_PORT,
+            _ => match after.strip_prefix(':') {
+                Some(port) => parse_port(port)?,
+                None => return Err(format!("unexpected '{after}' after ']'")),
+            },
+        };
+        return Ok((Host::Ip(IpAddr::V6(ip)), port));
+    }
+    if authority.matches(':').count() > 1 {
+        return match authority.parse::<Ipv6Addr>() {
+            Ok(ip) => Ok((Host::Ip(IpAddr::V6(ip)), DEFAULT_PORT)),
+            Err(_) => Err("an IPv6 address with a port needs brackets, like [::1]:8080".into()),
+        };
+    }
+    let (host, port) = match authority.split_once(':') {
+        Some((host, port)) => (host, parse_port(port)?),
+        None => (authority, DEFAULT_PORT),
+    };
+    Ok((parse_host(host)?, port))
+}
+
+fn parse_host(host: &str) -> Result<Host, String> {
+    if host.is_empty() {
+        return Err("the host is empty".into());
+    }
+    if let Ok(ip) = host.parse::<Ipv4Addr>() {
+        return Ok(Host::Ip(IpAddr::V4(ip)));
+    }
+    if !host.is_ascii() {
+        return Err("non-ASCII host names are not supported; use the xn-- (punycode) form".into());
+    }
+    if let Some(bad) = host
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_')))
+    {
+        return Err(format!("'{bad}' is not allowed in a host name"));
+    }
+    if host.len() > 253 {
+        return Err("the host name is longer than 253 characters".into());
+    }
+    Ok(Host::Name(host.to_string()))
+}
+
+fn parse_port(port: &str) -> Result<u16, String> {
+    if port.is_empty() {
+        return Err("the port after ':' is empty".into());
+    }
+    if !port.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("port '{port}' is not a number"));
+    }
+    match port.parse::<u32>() {
+        Ok(n @ 1..=65535) => Ok(n as u16),
+        _ => Err(format!("port {port} is out of range (1-65535)")),
+    }
+}
+
+fn parse_path(path: &[u8]) -> Result<String, String> {
+    let shown = || format!("invalid PATH '{}'", path.escape_ascii());
+    reject_controls(path).map_err(|why| format!("{}: {why}", shown()))?;
+    if !path.starts_with(b"/") {
+        return Err(format!("{}: it must start with '/'", shown()));
+    }
+    Ok(percent_encode_non_ascii(path))
+}
+
+/// Spaces and control bytes would end or split the request line: refuse them all.
+fn reject_controls(text: &[u8]) -> Result<(), String> {
+    match text.iter().position(|&b| b.is_ascii_control() || b == b' ') {
+        None => Ok(()),
+        Some(at) => {
+            let what = match text[at] {
+                b' ' => "a space".to_string(),
+                b'\r' => "a carriage return (CR)".to_string(),
+                b'\n' => "a line feed (LF)".to_string(),
+                0 => "a NUL byte".to_string(),
+                b'\t' => "a tab".to_string(),
+                other => format!("control byte 0x{other:02x}"),
+            };
+            Err(format!("{what} at position {at} is not allowed"))
+        }
+    }
+}
+
+/// Bytes above 0x7f go out as `%XX` (RFC 3986, 2.1); everything else as given.
+fn percent_encode_non_ascii(bytes: &[u8]) -> String {
+    let mut out = String::with_capacity(bytes.len());
+    for &b in bytes {
+        if b.is_ascii() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ok(target: &str, path: Option<&str>) -> Target {
+        Target::parse(target.as_bytes(), path.map(str::as_bytes)).unwrap()
+    }
+
+    fn err(target: &str, path: Option<&str>) -> String {
+        Target::parse(target.as_bytes(), path.map(str::as_bytes)).unwrap_err()
+    }
+
+    fn name(host: &str) -> Host {
+        Host::Name(host.into())
+    }
+
+    #[test]
+    fn host_forms() {
+        assert_eq!(ok("example.test", None).host, name("example.test"));
+        assert_eq!(ok("example.test", None).port, 80);
+        assert_eq!(ok("example.test:8080", None).port, 8080);
+        assert_eq!(
+            ok("10.1.2.3:81", None).host,
+            Host::Ip("10.1.2.3".parse().unwrap())
+        );
+        let v6 = ok("[::1]:8080", None);
+        assert_eq!(v6.host, Host::Ip("::1".parse().unwrap()));
+        assert_eq!(v6.port, 8080);
+        assert_eq!(ok("::1", None).port, 80);
+        assert_eq!(ok("[::1]", None).port, 80);
+    }
+
+    #[test]
+    fn url_forms() {
+        let t = ok("http://example.test:8080/a/b?q=1#frag", None);
+        assert_eq!((t.port, t.path.as_str()), (8080, "/a/b?q=1"));
+        assert_eq!(ok("HTTP://example.test", None).path, "/");
+        assert_eq!(ok("http://example.test?x", None).path, "/?x");
+        assert_eq!(ok("http://example.test", Some("/p")).path, "/p");
+        assert_eq!(ok("example.test:81/health", None).path, "/health");
+    }
+
+    #[test]
+    fn host_header_has_port_only_when_not_80() {
+        assert_eq!(ok("example.test", None).host_header(), "example.test");
+        assert_eq!(ok("example.test:81", None).host_header(), "example.test:81");
+        assert_eq!(ok("[::1]:80", None).host_header(), "[::1]");
+        assert_eq!(ok("[::1]:81", None).host_header(), "[::1]:81");
+    }
+
+    #[test]
+    fn non_ascii_path_bytes_are_percent_encoded() {
+        assert_eq!(ok("h", Some("/é?ü")).path, "/%C3%A9?%C3%BC");
+        let raw = Target::parse(b"h", Some(b"/\xff")).unwrap();
+        assert_eq!(raw.path, "/%FF");
+    }
+
+    #[test]
+    fn rejects_bad_input_naming_the_part() {
+        assert!(err(":80", None).contains("the host is empty"));
+        assert!(err("http://", None).contains("the host is empty"));
+        assert!(err("h:0", None).contains("port 0 is out of range"));
+        assert!(err("h:65536", None).contains("out of range"));
+        assert!(err("h:http", None).contains("not a number"));
+        assert!(err("h:+80", None).contains("not a number"));
+        assert!(err("h:", None).contains("empty"));
+        assert!(err("https://h/", None).contains("plain HTTP only"));
+        assert!(err("ftp://h/", None).contains("unsupported scheme 'ftp'"));
+        assert!(err("h", Some("x")).contains("must start with '/'"));
+        assert!(err("h", Some("/a b")).contains("a space at position 2"));
+        assert!(err("h", Some("/a\r\nX: y")).contains("carriage return"));
+        assert!(err("h\0", None).contains("NUL"));
+        assert!(err("h\n", None).contains("line feed"));
+        assert!(err("http://h/a", Some("/b")).contains("PATH given twice"));
+        assert!(err("::1:99999x", None).contains("brackets"));
+        assert!(err("[::1", None).contains("closing"));
+        assert!(err("u@h", None).contains("credentials"));
+        assert!(err("h/x y", None).contains("space"));
+        assert!(err("exämple.test", None).contains("punycode"));
+        assert!(err("a,b", None).contains("','"));
+    }
+}

@@ -1,0 +1,271 @@
+//! One exchange on a connected socket: send the request, stream the response out.
+
+use std::io::{self, Read, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::error::{Error, TimeLimit};
+use crate::output::Output;
+use crate::response::{BodyLength, HeadError, HeadReader};
+
+/// 64 KiB matches a pipe's default capacity, so one read fills one write.
+const BUF_SIZE: usize = 64 * 1024;
+
+pub struct Exchange<'a> {
+    pub request: &'a [u8],
+    /// Write the response head to the output too, not just the body.
+    pub include_head: bool,
+}
+
+/// A connected socket whose reads and writes obey the clock's limits.
+struct Link<'c> {
+    stream: TcpStream,
+    addr: SocketAddr,
+    clock: &'c Clock,
+    /// The read timeout last given to the socket, to skip needless setsockopt calls.
+    read_timeout: Option<Option<Duration>>,
+    /// Bytes received so far, head included.
+    received: u64,
+}
+
+enum Failure {
+    Timeout(TimeLimit),
+    Reset,
+    Other(io::Error),
+}
+
+impl Link<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> Result<usize, Failure> {
+        let wait = self.clock.next_wait().map_err(Failure::Timeout)?;
+        let timeout = wait.map(|(d, _)| d);
+        if self.read_timeout != Some(timeout) {
+            self.stream
+                .set_read_timeout(timeout)
+                .map_err(Failure::Other)?;
+            self.read_timeout = Some(timeout);
+        }
+        loop {
+            match self.stream.read(buf) {
+                Ok(n) => {
+                    self.received += n as u64;
+                    return Ok(n);
+                }
+                Err(e) => match classify(&e) {
+                    Some(Failure::Timeout(_)) => {
+                        let limit = wait
+                            .map(|(_, l)| l)
+                            .unwrap_or(TimeLimit::Idle(Duration::ZERO));
+                        return Err(Failure::Timeout(limit));
+                    }
+                    Some(other) => return Err(other),
+                    None if e.kind() == io::ErrorKind::Interrupted => continue,
+                    None => return Err(Failure::Other(e)),
+                },
+            }
+        }
+    }
+
+    fn send(&mut self, bytes: &[u8]) -> Result<(), io::Error> {
+        let wait = self
+            .clock
+            .next_wait()
+            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
+        self.stream.set_write_timeout(wait.map(|(d, _)| d))?;
+        self.stream.write_all(bytes)
+    }
+
+    fn error(&self, failure: Failure) -> Error {
+        let (addr, elapsed, received) = (self.addr, self.clock.elapsed(), self.received);
+        match failure {
+            Failure::Timeout(limit) => Error::ResponseTimeout {
+                addr,
+                elapsed,
+                received,
+                limit,
+            },
+            Failure::Reset => Error::Reset {
+                addr,
+                elapsed,
+                received,
+            },
+            Failure::Other(source) => Error::Receive {
+                addr,
+                elapsed,
+                received,
+                source,
+            },
+        }
+    }
+}
+
+/// A socket read timeout is `WouldBlock` on Unix and `TimedOut` elsewhere (std's
+/// `set_read_timeout` docs); both mean the same here.
+fn classify(e: &io::Error) -> Option<Failure> {
+    use io::ErrorKind::*;
+    match e.kind() {
+        WouldBlock | TimedOut => Some(Failure::Timeout(TimeLimit::Idle(Duration::ZERO))),
+        ConnectionReset | ConnectionAborted => Some(Failure::Reset),
+        _ => None,
+    }
+}
+
+pub fn exchange(
+    stream: TcpStream,
+    addr: SocketAddr,
+    clock: &Clock,
+    plan: &Exchange,
+    out: &mut Output,
+) -> Result<(), Error> {
+    let mut link = Link {
+        stream,
+        addr,
+        clock,
+        read_timeout: None,
+        received: 0,
+    };
+    // A server may answer (say, with an error) and close before reading the whole
+    // request; its reply is worth more than our send error, so read it first.
+    let send_error = link.send(plan.request).err();
+    let send_failed = |link: &Link, error: Error| match &send_error {
+        Some(e) if link.received == 0 => Error::Send {
+            addr,
+            elapsed: clock.elapsed(),
+            source: io::Error::new(e.kind(), e.to_string()),
+        },
+        _ => error,
+    };
+
+    let mut buf = vec![0u8; BUF_SIZE];
+    let mut reader = HeadReader::new();
+    let head = loop {
+        let n = match link.read(&mut buf) {
+            Ok(n) => n,
+            Err(failure) => {
+                // Whatever arrived is the user's, even if it is not a complete head.
+                out.write(reader.buffered())?;
+                let error = link.error(failure);
+                return Err(send_failed(&link, error));
+            }
+        };
+        if n == 0 {
+            out.write(reader.buffered())?;
+            let error = if link.received == 0 {
+                Error::EmptyReply {
+                    addr,
+                    elapsed: clock.elapsed(),
+                }
+            } else {
+                Error::BadHead {
+                    addr,
+                    reason: format!(
+                        "the connection closed after {} bytes, inside the head",
+                        link.received
+                    ),
+                }
+            };
+            return Err(send_failed(&link, error));
+        }
+        match reader.push(&buf[..n]) {
+            Ok(Some(head)) => break head,
+            Ok(None) => {}
+            Err(e) => {
+                out.write(reader.buffered())?;
+                return Err(head_error(addr, e, reader.buffered()));
+            }
+        }
+    };
+
+    let (head_bytes, early_body) = reader.buffered().split_at(head.len);
+    if plan.include_head {
+        out.write(head_bytes)?;
+    }
+    let expected = match head.body {
+        BodyLength::Exactly(n) => Some(n),
+        BodyLength::UntilClose => None,
+    };
+    // Bytes past Content-Length are not part of this response; they are not written.
+    let mut left = expected.unwrap_or(u64::MAX);
+    let take = early_body
+        .len()
+        .min(usize::try_from(left).unwrap_or(usize::MAX));
+    out.write(&early_body[..take])?;
+    left -= take as u64;
+
+    while left > 0 {
+        let n = link.read(&mut buf).map_err(|f| link.error(f))?;
+        if n == 0 {
+            return match expected {
+                Some(total) => Err(Error::Partial {
+                    addr,
+                    elapsed: clock.elapsed(),
+                    received: total - left,
+                    expected: total,
+                }),
+                None => Ok(()),
+            };
+        }
+        let take = n.min(usize::try_from(left).unwrap_or(usize::MAX));
+        out.write(&buf[..take])?;
+        left -= take as u64;
+    }
+    Ok(())
+}
+
+fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {
+    match error {
+        HeadError::NotHttp => {
+            let start = &received[..received.len().min(40)];
+            Error::NotHttp {
+                addr,
+                start: format!("\"{}\"", start.escape_ascii()),
+            }
+        }
+        HeadError::TooLarge => Error::BadHead {
+            addr,
+            reason: format!(
+                "no end of the head within {} KiB",
+                crate::response::MAX_HEAD / 1024
+            ),
+        },
+        HeadError::Malformed(reason) => Error::BadHead { addr, reason },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Timeouts;
+    use std::net::TcpListener;
+
+    #[test]
+    fn request_to_a_peer_that_already_reset_is_a_send_failure() {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let addr = listener.local_addr().unwrap();
+        let stream = TcpStream::connect(addr).unwrap();
+        let (accepted, _) = listener.accept().unwrap();
+        let accepted = socket2::Socket::from(accepted);
+        accepted.set_linger(Some(Duration::ZERO)).unwrap();
+        drop(accepted);
+        // Let the RST arrive before the request is written.
+        std::thread::sleep(Duration::from_millis(100));
+
+        let clock = Clock::start(Timeouts {
+            connect: None,
+            idle: Some(Duration::from_secs(5)),
+            total: None,
+        });
+        let exchange = Exchange {
+            request: b"GET / HTTP/1.0\r\n\r\n",
+            include_head: false,
+        };
+        let mut out = Output::stdout().unwrap();
+        let error = super::exchange(stream, addr, &clock, &exchange, &mut out).unwrap_err();
+        assert_eq!(error.exit_code(), 55, "{error}");
+        assert!(
+            error
+                .to_string()
+                .starts_with(&format!("sending the request to {addr} failed"))
+        );
+    }
+}

@@ -1,0 +1,294 @@
+//! Every way a fetch can fail on the wire: exit code, what still reached stdout,
+//! and the one line on stderr. Timeouts are checked with generous bounds only.
+
+mod support;
+
+use std::io::Write;
+use std::process::Stdio;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use support::*;
+
+/// Runs `f`, which waits on a 1 s limit, and checks it ended between 0.8 s and 3 s.
+fn takes_about_one_second(f: impl FnOnce()) {
+    let start = Instant::now();
+    f();
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took <= Duration::from_secs(3),
+        "took {took:?}"
+    );
+}
+
+fn one_line() -> impl Predicate<[u8]> {
+    predicate::function(|err: &[u8]| {
+        err.starts_with(b"fetch: ") && err.iter().filter(|&&b| b == b'\n').count() == 1
+    })
+}
+
+#[test]
+fn refused_port_exits_7_saying_nothing_listens() {
+    let port = refused_port();
+    fetch()
+        .arg(format!("127.0.0.1:{port}"))
+        .assert()
+        .code(7)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "could not connect to 127.0.0.1:{port} after"
+        )))
+        .stderr(contains("connection refused"))
+        .stderr(contains("nothing is listening on that port"));
+}
+
+#[test]
+fn unresolvable_name_exits_6() {
+    fetch()
+        .arg("no-such-host.invalid:8080")
+        .assert()
+        .code(6)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains("could not resolve host no-such-host.invalid"));
+}
+
+#[test]
+fn unanswered_connect_exits_28_after_the_connect_timeout() {
+    let hole = blackhole();
+    takes_about_one_second(|| {
+        fetch()
+            .args(["--connect-timeout", "1", &hole.addr.to_string()])
+            .assert()
+            .code(28)
+            .stdout("")
+            .stderr(one_line())
+            .stderr(contains(format!("connect timed out to {}", hole.addr)))
+            .stderr(contains(
+                "packets dropped by a firewall, or the host is down",
+            ));
+    });
+}
+
+#[test]
+fn silent_server_exits_29_after_the_read_timeout() {
+    let server = serve(|stream| hold_open(stream, Duration::from_secs(10)));
+    takes_about_one_second(|| {
+        fetch()
+            .args(["--read-timeout", "1", &server.target()])
+            .assert()
+            .code(29)
+            .stdout("")
+            .stderr(one_line())
+            .stderr(contains(format!("no response from {}", server.target())))
+            .stderr(contains(
+                "the server accepted the connection but did not answer within 1.00s",
+            ));
+    });
+    server.finish();
+}
+
+#[test]
+fn max_time_ends_a_slow_response_with_29_keeping_what_arrived() {
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\npart")
+            .unwrap();
+        hold_open(stream, Duration::from_secs(10));
+    });
+    takes_about_one_second(|| {
+        fetch()
+            .args(["--max-time", "1", &server.target()])
+            .assert()
+            .code(29)
+            .stdout("part")
+            .stderr(one_line())
+            .stderr(contains("--max-time 1.00s ran out"));
+    });
+    server.finish();
+}
+
+#[test]
+fn stalled_body_exits_29_keeping_the_bytes_before_the_stall() {
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nfirst")
+            .unwrap();
+        hold_open(stream, Duration::from_secs(10));
+    });
+    fetch()
+        .args(["--read-timeout", "500ms", &server.target()])
+        .assert()
+        .code(29)
+        .stdout("first")
+        .stderr(contains("stalled after"))
+        .stderr(contains("nothing more arrived within 500ms"));
+    server.finish();
+}
+
+#[test]
+fn close_without_a_byte_exits_52() {
+    let server = serve(|_stream| {});
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(52)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!("empty reply from {}", server.target())));
+    server.finish();
+}
+
+#[test]
+fn reset_before_any_byte_exits_56() {
+    let server = serve_raw(|mut stream| {
+        let request = read_request(&mut stream);
+        reset(stream);
+        request
+    });
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(56)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains("reset by the peer"))
+        .stderr(contains("0 bytes received"));
+    server.finish();
+}
+
+#[test]
+fn reset_mid_body_keeps_received_bytes() {
+    let head = b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n";
+    let body = pattern(3000);
+    let (sent_head, sent_body) = (head.to_vec(), body.clone());
+    let server = serve_raw(move |mut stream| {
+        let request = read_request(&mut stream);
+        stream.write_all(&sent_head).unwrap();
+        stream.write_all(&sent_body).unwrap();
+        // The bytes are delivered before the RST; the pause just makes that plain.
+        thread::sleep(Duration::from_millis(200));
+        reset(stream);
+        request
+    });
+    let assert = fetch()
+        .arg(server.target())
+        .assert()
+        .code(56)
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "{} bytes received",
+            head.len() + body.len()
+        )));
+    assert_same_bytes(&assert.get_output().stdout, &body);
+    server.finish();
+}
+
+#[test]
+fn close_before_content_length_exits_18_with_the_partial_body() {
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n12345");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(18)
+        .stdout("12345")
+        .stderr(one_line())
+        .stderr(contains("ended after 5 of 10 body bytes"));
+    server.finish();
+}
+
+#[test]
+fn non_http_reply_exits_8_at_once_and_shows_what_came() {
+    let server = serve(|stream| {
+        stream.write_all(b"SSH-2.0-OpenSSH_9.2\r\n").unwrap();
+        hold_open(stream, Duration::from_secs(10));
+    });
+    let start = Instant::now();
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("SSH-2.0-OpenSSH_9.2\r\n")
+        .stderr(one_line())
+        .stderr(contains(
+            r#"is not HTTP: it starts with "SSH-2.0-OpenSSH_9.2\r\n""#,
+        ));
+    assert!(start.elapsed() < Duration::from_secs(3));
+    server.finish();
+}
+
+#[test]
+fn malformed_head_exits_8() {
+    let server = reply("HTTP/1.0 200 OK\r\nBad Header: x\r\n\r\nbody");
+    fetch()
+        .args(["-b", &server.target()])
+        .assert()
+        .code(8)
+        .stderr(one_line())
+        .stderr(contains("malformed response head"));
+    server.finish();
+}
+
+#[test]
+fn conflicting_content_lengths_exit_8() {
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stderr(contains("conflicting Content-Length values"));
+    server.finish();
+}
+
+#[test]
+fn head_over_64_kib_exits_8() {
+    let mut response = b"HTTP/1.0 200 OK\r\n".to_vec();
+    for i in 0..2000 {
+        response.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "v".repeat(40)).as_bytes());
+    }
+    response.extend_from_slice(b"\r\nbody");
+    let server = serve(move |stream| drop(stream.write_all(&response)));
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stderr(contains("no end of the head within 64 KiB"));
+    server.finish();
+}
+
+#[test]
+fn close_inside_the_head_exits_8_and_keeps_the_bytes() {
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Le");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("HTTP/1.0 200 OK\r\nContent-Le")
+        .stderr(contains("closed after 27 bytes, inside the head"));
+    server.finish();
+}
+
+#[test]
+fn unwritable_output_exits_23() {
+    let server = reply(ok_response(b"hello"));
+    let full = std::fs::OpenOptions::new()
+        .write(true)
+        .open("/dev/full")
+        .expect("/dev/full");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .arg(server.target())
+        .stdin(Stdio::null())
+        .stdout(Stdio::from(full))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(23));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.starts_with("fetch: writing the output failed: No space left on device"),
+        "{stderr}"
+    );
+    server.finish();
+}

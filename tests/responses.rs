@@ -1,0 +1,200 @@
+//! Complete responses: what reaches stdout, and what the server received.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use support::*;
+
+#[test]
+fn small_reply_prints_only_the_body_when_piped() {
+    let server = reply(ok_response(b"hello\n"));
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(0)
+        .stdout("hello\n")
+        .stderr("");
+    server.finish();
+}
+
+#[test]
+fn request_bytes_are_exactly_the_documented_ones() {
+    let server = reply(ok_response(b""));
+    fetch()
+        .args([server.target().as_str(), "/a/b?c=d"])
+        .assert()
+        .code(0);
+    let expected = format!(
+        "GET /a/b?c=d HTTP/1.0\r\nHost: 127.0.0.1:{}\r\nUser-Agent: {}\r\nAccept: */*\r\n\r\n",
+        server.port(),
+        user_agent()
+    );
+    assert_eq!(String::from_utf8(server.finish()).unwrap(), expected);
+}
+
+#[test]
+fn url_target_sends_its_path_and_query_without_the_fragment() {
+    let server = reply(ok_response(b""));
+    let url = format!("http://{}/x/%41?q=1#part", server.target());
+    fetch().arg(url).assert().code(0);
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.starts_with("GET /x/%41?q=1 HTTP/1.0\r\n"),
+        "{request}"
+    );
+}
+
+#[test]
+fn non_ascii_path_is_sent_percent_encoded() {
+    let server = reply(ok_response(b""));
+    fetch()
+        .args([&server.target(), "/caf\u{e9}"])
+        .assert()
+        .code(0);
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.starts_with("GET /caf%C3%A9 HTTP/1.0\r\n"),
+        "{request}"
+    );
+}
+
+#[test]
+fn include_prints_the_head_exactly_as_received() {
+    let response = b"HTTP/1.1 200 OK\r\nX-Odd:  spaced \r\nContent-Length: 3\r\n\r\nabc".to_vec();
+    let server = reply(response.clone());
+    fetch()
+        .args(["-i", &server.target()])
+        .assert()
+        .code(0)
+        .stdout(response);
+    server.finish();
+}
+
+#[test]
+fn error_status_still_exits_0_with_the_body() {
+    let server = reply("HTTP/1.0 404 Not Found\r\nContent-Length: 4\r\n\r\ngone");
+    fetch().arg(server.target()).assert().code(0).stdout("gone");
+    server.finish();
+}
+
+#[test]
+fn multi_mebibyte_body_arrives_byte_for_byte() {
+    let body = pattern(8 << 20);
+    let server = reply(ok_response(&body));
+    let assert = fetch().arg(server.target()).assert().code(0).stderr("");
+    assert_same_bytes(&assert.get_output().stdout, &body);
+    server.finish();
+}
+
+#[test]
+fn body_without_content_length_ends_when_the_peer_closes() {
+    let body = pattern(3 << 20);
+    let mut response =
+        b"HTTP/1.0 200 OK\r\nContent-Type: application/octet-stream\r\n\r\n".to_vec();
+    response.extend_from_slice(&body);
+    let server = reply(response);
+    let assert = fetch().arg(server.target()).assert().code(0).stderr("");
+    assert_same_bytes(&assert.get_output().stdout, &body);
+    server.finish();
+}
+
+#[test]
+fn server_that_keeps_the_socket_open_after_content_length_does_not_stall_fetch() {
+    let server = serve(|stream| {
+        stream.write_all(&ok_response(b"done")).unwrap();
+        hold_open(stream, Duration::from_secs(20));
+    });
+    let start = Instant::now();
+    fetch().arg(server.target()).assert().code(0).stdout("done");
+    assert!(
+        start.elapsed() < Duration::from_secs(3),
+        "took {:?}",
+        start.elapsed()
+    );
+    server.finish();
+}
+
+#[test]
+fn no_content_status_ends_at_the_head_even_if_the_socket_stays_open() {
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.1 204 No Content\r\nContent-Length: 99\r\n\r\n")
+            .unwrap();
+        hold_open(stream, Duration::from_secs(20));
+    });
+    let start = Instant::now();
+    fetch().arg(server.target()).assert().code(0).stdout("");
+    assert!(start.elapsed() < Duration::from_secs(3));
+    server.finish();
+}
+
+#[test]
+fn interim_continue_head_is_skipped_in_body_mode_and_shown_with_include() {
+    let response = "HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    let server = reply(response);
+    fetch().arg(server.target()).assert().code(0).stdout("ok");
+    server.finish();
+    let server = reply(response);
+    fetch()
+        .args(["-i", &server.target()])
+        .assert()
+        .code(0)
+        .stdout(response);
+    server.finish();
+}
+
+#[test]
+fn ipv6_loopback_target_works_and_host_header_has_brackets() {
+    let server = serve_at("[::1]:0", |stream| {
+        stream.write_all(&ok_response(b"six")).unwrap();
+    });
+    let port = server.port();
+    fetch().arg(server.target()).assert().code(0).stdout("six");
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.contains(&format!("\r\nHost: [::1]:{port}\r\n")),
+        "{request}"
+    );
+}
+
+#[test]
+fn closed_stdout_pipe_ends_quietly_with_exit_0() {
+    let response = ok_response(&pattern(8 << 20));
+    // fetch hangs up mid-body; the server's failed write is expected.
+    let server = serve(move |stream| drop(stream.write_all(&response)));
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .arg(server.target())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 10];
+    let mut stdout = child.stdout.take().unwrap();
+    stdout.read_exact(&mut first).unwrap();
+    drop(stdout); // like `| head -c 10`
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    assert_eq!(&first, &pattern(10)[..]);
+    server.finish();
+}
+
+#[test]
+fn on_a_terminal_the_head_is_shown_by_default() {
+    let server = reply(ok_response(b"tty body"));
+    // script(1) gives fetch a pseudo-terminal as stdout.
+    let command = format!("{} {}", env!("CARGO_BIN_EXE_fetch"), server.target());
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    let seen = String::from_utf8_lossy(&output.stdout);
+    assert!(seen.starts_with("HTTP/1.0 200 OK"), "{seen:?}");
+    assert!(seen.ends_with("tty body"), "{seen:?}");
+    server.finish();
+}

@@ -1,0 +1,242 @@
+//! Loopback servers for the tests, one shape per helper, and a hermetic `fetch` command.
+//!
+//! Every server binds 127.0.0.1 or ::1 on port 0 and serves one connection on a
+//! thread. `Server::finish` joins it, so a handler that panicked fails the test.
+#![allow(dead_code)] // each test file uses a different part of this module
+
+use std::io::{ErrorKind, Read, Write};
+use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use socket2::{Domain, Socket, Type};
+
+/// The fetch binary with an empty environment; its stdin closes at once.
+pub fn fetch() -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new(env!("CARGO_BIN_EXE_fetch"));
+    command.env_clear();
+    command.timeout(Duration::from_secs(30));
+    command
+}
+
+pub struct Server {
+    pub addr: SocketAddr,
+    thread: Option<JoinHandle<Vec<u8>>>,
+}
+
+impl Server {
+    pub fn port(&self) -> u16 {
+        self.addr.port()
+    }
+
+    /// `127.0.0.1:PORT` or `[::1]:PORT`, as typed on the command line.
+    pub fn target(&self) -> String {
+        self.addr.to_string()
+    }
+
+    /// Waits for the handler and returns the request bytes it received.
+    pub fn finish(mut self) -> Vec<u8> {
+        let thread = self.thread.take().expect("finished once");
+        match thread.join() {
+            Ok(request) => request,
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+/// Serves one connection on 127.0.0.1: reads the request head, then runs `handler`.
+pub fn serve(handler: impl FnOnce(&mut TcpStream) + Send + 'static) -> Server {
+    serve_at("127.0.0.1:0", handler)
+}
+
+/// Like `serve`, on an address such as `[::1]:0`.
+pub fn serve_at(bind: &str, handler: impl FnOnce(&mut TcpStream) + Send + 'static) -> Server {
+    serve_raw_at(bind, |mut stream| {
+        let request = read_request(&mut stream);
+        handler(&mut stream);
+        request
+    })
+}
+
+/// Serves one connection and hands over the stream before anything is read.
+pub fn serve_raw(handler: impl FnOnce(TcpStream) -> Vec<u8> + Send + 'static) -> Server {
+    serve_raw_at("127.0.0.1:0", handler)
+}
+
+fn serve_raw_at(bind: &str, handler: impl FnOnce(TcpStream) -> Vec<u8> + Send + 'static) -> Server {
+    let listener = TcpListener::bind(bind).expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    let thread = thread::spawn(move || {
+        let stream = accept_within(&listener, Duration::from_secs(20)).expect("fetch connected");
+        handler(stream)
+    });
+    Server {
+        addr,
+        thread: Some(thread),
+    }
+}
+
+/// Answers with exactly `response` after reading the request, then closes.
+pub fn reply(response: impl Into<Vec<u8>>) -> Server {
+    let response = response.into();
+    serve(move |stream| {
+        stream.write_all(&response).expect("send the response");
+    })
+}
+
+fn accept_within(listener: &TcpListener, limit: Duration) -> Option<TcpStream> {
+    listener.set_nonblocking(true).ok()?;
+    let start = Instant::now();
+    while start.elapsed() < limit {
+        match listener.accept() {
+            Ok((stream, _)) => {
+                stream.set_nonblocking(false).ok()?;
+                return Some(stream);
+            }
+            Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(5)),
+            Err(_) => return None,
+        }
+    }
+    None
+}
+
+/// Reads up to and including the blank line that ends a request head.
+pub fn read_request(stream: &mut TcpStream) -> Vec<u8> {
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .expect("set a read timeout");
+    let mut request = Vec::new();
+    let mut byte = [0u8; 1];
+    while !request.ends_with(b"\r\n\r\n") {
+        match stream.read(&mut byte) {
+            Ok(1) => request.push(byte[0]),
+            _ => break,
+        }
+    }
+    request
+}
+
+/// Aborts the connection with a RST instead of a FIN (SO_LINGER 0, then close).
+pub fn reset(stream: TcpStream) {
+    let socket = Socket::from(stream);
+    socket
+        .set_linger(Some(Duration::ZERO))
+        .expect("set SO_LINGER 0");
+    drop(socket);
+}
+
+/// Keeps the connection open without sending, until the client closes or `limit` passes.
+pub fn hold_open(stream: &mut TcpStream, limit: Duration) {
+    stream
+        .set_read_timeout(Some(limit))
+        .expect("set a read timeout");
+    let mut sink = [0u8; 1024];
+    while let Ok(n) = stream.read(&mut sink) {
+        if n == 0 {
+            break;
+        }
+    }
+}
+
+/// A loopback port with nothing listening: connecting is refused.
+pub fn refused_port() -> u16 {
+    let listener = TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind");
+    listener.local_addr().expect("local address").port()
+}
+
+/// A listener that answers no SYN: backlog 0, its one queue slot already taken by a
+/// connection nobody accepts, so further connection attempts hang unanswered.
+pub struct Blackhole {
+    pub addr: SocketAddr,
+    _listener: Socket,
+    _filler: TcpStream,
+}
+
+pub fn blackhole() -> Blackhole {
+    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
+    listener
+        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
+        .expect("bind");
+    listener.listen(0).expect("listen");
+    let addr = listener
+        .local_addr()
+        .expect("local address")
+        .as_socket()
+        .expect("an IP address");
+    let filler = TcpStream::connect(addr).expect("fill the queue");
+    Blackhole {
+        addr,
+        _listener: listener,
+        _filler: filler,
+    }
+}
+
+/// A listener that only records whether anyone connected, for "nothing was sent" checks.
+pub struct Witness {
+    listener: TcpListener,
+}
+
+impl Witness {
+    pub fn new() -> Witness {
+        Witness {
+            listener: TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).expect("bind"),
+        }
+    }
+
+    pub fn target(&self) -> String {
+        self.listener
+            .local_addr()
+            .expect("local address")
+            .to_string()
+    }
+
+    pub fn assert_untouched(&self) {
+        self.listener.set_nonblocking(true).expect("nonblocking");
+        match self.listener.accept() {
+            Err(e) if e.kind() == ErrorKind::WouldBlock => {}
+            Ok(_) => panic!("fetch opened a connection for an invalid command line"),
+            Err(e) => panic!("accept failed: {e}"),
+        }
+    }
+}
+
+/// Deterministic bytes that are not all text, for byte-for-byte comparisons.
+pub fn pattern(len: usize) -> Vec<u8> {
+    let mut state: u32 = 0x1234_5678;
+    (0..len)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 17;
+            state ^= state << 5;
+            (state >> 24) as u8
+        })
+        .collect()
+}
+
+pub fn ok_response(body: &[u8]) -> Vec<u8> {
+    let mut response =
+        format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).into_bytes();
+    response.extend_from_slice(body);
+    response
+}
+
+pub fn user_agent() -> String {
+    format!("fetch/{}", env!("CARGO_PKG_VERSION"))
+}
+
+/// Compares output with `expected` byte for byte, reporting the first difference
+/// rather than printing megabytes.
+pub fn assert_same_bytes(got: &[u8], expected: &[u8]) {
+    if got != expected {
+        let at = got
+            .iter()
+            .zip(expected)
+            .position(|(a, b)| a != b)
+            .unwrap_or(got.len().min(expected.len()));
+        panic!(
+            "output differs: got {} bytes, expected {}, first difference at byte {at}",
+            got.len(),
+            expected.len()
+        );
+    }
+}

@@ -1,0 +1,121 @@
+//! Invalid command lines: exit 2, one line naming the bad part, and no connection.
+
+mod support;
+
+use predicates::str::contains;
+use support::*;
+
+/// Runs fetch with `args` (where `{}` stands for a live loopback address) and checks
+/// the usage error, and that the listener behind that address was never contacted.
+fn refused_with(args: &[&str], message: &str) {
+    let witness = Witness::new();
+    let target = witness.target();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{}", &target)).collect();
+    fetch()
+        .args(&args)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicates::str::starts_with("fetch: "))
+        .stderr(predicates::function::function(|e: &str| {
+            e.lines().count() == 1
+        }))
+        .stderr(contains(message));
+    witness.assert_untouched();
+}
+
+#[test]
+fn path_must_start_with_a_slash() {
+    refused_with(
+        &["{}", "index.html"],
+        "invalid PATH 'index.html': it must start with '/'",
+    );
+}
+
+#[test]
+fn spaces_and_control_characters_in_the_path_are_refused() {
+    refused_with(&["{}", "/a b"], "a space at position 2");
+    refused_with(
+        &["{}", "/a\r\nX-Injected: 1"],
+        "a carriage return (CR) at position 2",
+    );
+    refused_with(&["{}", "/a\nb"], "a line feed (LF) at position 2");
+    refused_with(&["{}", "/a\tb"], "a tab at position 2");
+    refused_with(&["{}", "/a\x7fb"], "control byte 0x7f");
+    refused_with(&["http://{}/a b"], "a space at position");
+}
+
+#[test]
+fn control_characters_in_the_host_are_refused() {
+    refused_with(&["127.0.0.1\r\n:80"], "carriage return");
+    refused_with(&["exa mple.test"], "a space at position 3");
+}
+
+#[test]
+fn empty_host_is_refused() {
+    refused_with(&[":8080"], "the host is empty");
+    refused_with(&["http:///path"], "the host is empty");
+}
+
+#[test]
+fn bad_ports_are_refused() {
+    refused_with(&["127.0.0.1:0"], "port 0 is out of range (1-65535)");
+    refused_with(&["127.0.0.1:65536"], "port 65536 is out of range (1-65535)");
+    refused_with(&["127.0.0.1:http"], "port 'http' is not a number");
+    refused_with(&["127.0.0.1:"], "the port after ':' is empty");
+}
+
+#[test]
+fn https_is_refused_plainly() {
+    refused_with(
+        &["https://{}/"],
+        "https is not supported; fetch speaks plain HTTP only",
+    );
+    refused_with(&["ftp://{}/"], "unsupported scheme 'ftp'");
+}
+
+#[test]
+fn path_given_twice_is_refused() {
+    refused_with(&["http://{}/a", "/b"], "PATH given twice");
+}
+
+#[test]
+fn bad_durations_are_refused() {
+    refused_with(&["--connect-timeout", "-1", "{}"], "'-1' is negative");
+    refused_with(&["--read-timeout", "NaN", "{}"], "'NaN' is not a duration");
+    refused_with(
+        &["--max-time", "99999999", "{}"],
+        "longer than the maximum of 7 days",
+    );
+}
+
+#[test]
+fn unknown_flags_and_extra_arguments_are_refused() {
+    refused_with(
+        &["--frobnicate", "{}"],
+        "unexpected argument '--frobnicate'",
+    );
+    refused_with(&["{}", "/", "/again"], "unexpected argument '/again'");
+}
+
+#[test]
+fn missing_target_is_refused() {
+    fetch().assert().code(2).stderr(contains(
+        "the following required arguments were not provided: <TARGET>",
+    ));
+}
+
+#[test]
+fn help_lists_every_exit_code() {
+    let assert = fetch().arg("--help").assert().code(0).stderr("");
+    let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for code in [
+        "0", "1", "2", "6", "7", "8", "18", "23", "28", "29", "52", "55", "56",
+    ] {
+        assert!(
+            help.lines()
+                .any(|l| l.trim_start().starts_with(&format!("{code}  "))),
+            "--help lacks exit code {code}"
+        );
+    }
+}
