@@ -63,6 +63,22 @@ pub struct Args {
     /// Print only the body, exactly as received [default when stdout is not a terminal]
     #[arg(short = 'b', long, overrides_with = "include")]
     body: bool,
+
+    /// The request method [default: GET, or POST with --data]
+    #[arg(short = 'X', long = "request", value_name = "METHOD")]
+    method: Option<String>,
+
+    /// Add a header, or replace a default one; 'Name:' removes it (repeatable)
+    #[arg(short = 'H', long = "header", value_name = "HEADER")]
+    headers: Vec<String>,
+
+    /// The User-Agent header ('' removes it)
+    #[arg(short = 'A', long, value_name = "STRING")]
+    user_agent: Option<String>,
+
+    /// Send DATA as the request body; @FILE sends a file, @- standard input
+    #[arg(short = 'd', long, value_name = "DATA")]
+    data: Option<OsString>,
 }
 
 /// Everything a fetch needs, checked: nothing here can fail to go on the wire.
@@ -100,7 +116,40 @@ impl Args {
             self.path.as_ref().map(|p| p.as_encoded_bytes()),
         )
         .map_err(Error::Usage)?;
-        let request = request::encode("GET", &target.path, &request::default_headers(&target));
+        let body = self.data.as_deref().map(read_data).transpose()?;
+        let method = match &self.method {
+            Some(method) => request::parse_method(method).map_err(Error::Usage)?,
+            None if body.is_some() => "POST".into(),
+            None => "GET".into(),
+        };
+        let mut user = Vec::new();
+        if let Some(agent) = self.user_agent {
+            request::check_value("User-Agent", &agent).map_err(Error::Usage)?;
+            user.push((
+                "User-Agent".to_string(),
+                Some(agent).filter(|a| !a.is_empty()),
+            ));
+        }
+        for line in &self.headers {
+            user.push(request::parse_header(line).map_err(Error::Usage)?);
+        }
+        let mut headers = request::merge_headers(request::default_headers(&target), user);
+        if body.is_some() {
+            // The length the user gave, if any, is theirs to get wrong (as with curl).
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            {
+                let length = body.as_ref().map_or(0, Vec::len);
+                headers.push(("Content-Length".into(), length.to_string()));
+            }
+        }
+        let request = request::encode(
+            &method,
+            &target.path,
+            &headers,
+            body.as_deref().unwrap_or_default(),
+        );
         Ok(Plan {
             target,
             request,
@@ -112,6 +161,26 @@ impl Args {
             include_head: self.include || (!self.body && stdout_is_terminal),
         })
     }
+}
+
+/// `-d` argument: literal bytes, `@FILE`, or `@-` for standard input (the only
+/// place stdin is ever read). Read before any socket exists, so a missing file is
+/// a usage error and nothing is sent.
+fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
+    let bytes = data.as_encoded_bytes();
+    let Some(source) = bytes.strip_prefix(b"@") else {
+        return Ok(bytes.to_vec());
+    };
+    if source == b"-" {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body)
+            .map_err(|e| Error::Usage(format!("cannot read --data from standard input: {e}")))?;
+        return Ok(body);
+    }
+    let path =
+        std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source));
+    std::fs::read(path)
+        .map_err(|e| Error::Usage(format!("cannot read --data file '{}': {e}", path.display())))
 }
 
 /// clap's errors span several lines (usage, tips); a script reading stderr wants one.

@@ -15,7 +15,7 @@ pub fn default_headers(target: &Target) -> Vec<(String, String)> {
 
 /// `METHOD PATH HTTP/1.0`, the headers, a blank line (RFC 1945, 5).
 /// HTTP/1.0 so the server closes the connection after the response.
-pub fn encode(method: &str, path: &str, headers: &[(String, String)]) -> Vec<u8> {
+pub fn encode(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.0\r\n");
     for (name, value) in headers {
         head.push_str(name);
@@ -24,7 +24,89 @@ pub fn encode(method: &str, path: &str, headers: &[(String, String)]) -> Vec<u8>
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    head.into_bytes()
+    let mut bytes = head.into_bytes();
+    bytes.extend_from_slice(body);
+    bytes
+}
+
+/// RFC 9110, 5.6.2: the characters a method or a header name may use.
+fn is_token(text: &str) -> bool {
+    !text.is_empty()
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b))
+}
+
+/// Checks a method given with -X.
+pub fn parse_method(method: &str) -> Result<String, String> {
+    if is_token(method) {
+        Ok(method.to_string())
+    } else {
+        Err(format!(
+            "invalid method '{}': only letters, digits and !#$%&'*+-.^_`|~ are allowed",
+            method.escape_debug()
+        ))
+    }
+}
+
+/// Checks a header value: CR, LF, NUL and other control bytes would let it
+/// end the header early and inject another one, so they are refused (tab is allowed).
+pub fn check_value(name: &str, value: &str) -> Result<(), String> {
+    match value.bytes().find(|&b| b.is_ascii_control() && b != b'\t') {
+        None => Ok(()),
+        Some(b) => Err(format!(
+            "invalid value for header '{name}': control byte 0x{b:02x} is not allowed"
+        )),
+    }
+}
+
+/// Parses `-H 'Name: value'`. An empty value (`Name:`) means "remove this header".
+pub fn parse_header(line: &str) -> Result<(String, Option<String>), String> {
+    let (name, value) = line.split_once(':').ok_or_else(|| {
+        format!(
+            "invalid header '{}': expected 'Name: value'",
+            line.escape_debug()
+        )
+    })?;
+    if !is_token(name) {
+        return Err(format!(
+            "invalid header name '{}': only letters, digits and !#$%&'*+-.^_`|~ are allowed",
+            name.escape_debug()
+        ));
+    }
+    let value = value.trim_matches([' ', '\t']);
+    check_value(name, value)?;
+    Ok((
+        name.to_string(),
+        (!value.is_empty()).then(|| value.to_string()),
+    ))
+}
+
+/// Applies the user's headers to the defaults: a header of the same name as a default
+/// replaces it in place, `None` removes every header of that name, others are added.
+pub fn merge_headers(
+    mut headers: Vec<(String, String)>,
+    user: Vec<(String, Option<String>)>,
+) -> Vec<(String, String)> {
+    let defaults = headers.len();
+    let mut replaced = vec![false; defaults];
+    for (name, value) in user {
+        match value {
+            None => headers.retain(|(n, _)| !n.eq_ignore_ascii_case(&name)),
+            Some(value) => {
+                let slot = (0..headers.len().min(defaults))
+                    .find(|&i| !replaced[i] && headers[i].0.eq_ignore_ascii_case(&name));
+                match slot {
+                    Some(i) => {
+                        replaced[i] = true;
+                        headers[i] = (name, value);
+                    }
+                    None => headers.push((name, value)),
+                }
+            }
+        }
+    }
+    headers
 }
 
 #[cfg(test)]
@@ -34,10 +116,67 @@ mod tests {
     #[test]
     fn get_request_is_exactly_as_documented() {
         let target = Target::parse(b"example.test:8080", Some(b"/x?y")).unwrap();
-        let bytes = encode("GET", &target.path, &default_headers(&target));
+        let bytes = encode("GET", &target.path, &default_headers(&target), b"");
         let expected = format!(
             "GET /x?y HTTP/1.0\r\nHost: example.test:8080\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n\r\n"
         );
         assert_eq!(String::from_utf8(bytes).unwrap(), expected);
+    }
+
+    fn user(pairs: &[(&str, Option<&str>)]) -> Vec<(String, Option<String>)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.map(str::to_string)))
+            .collect()
+    }
+
+    #[test]
+    fn user_headers_replace_remove_and_add() {
+        let target = Target::parse(b"h", None).unwrap();
+        let merged = merge_headers(
+            default_headers(&target),
+            user(&[
+                ("accept", Some("text/plain")),
+                ("User-Agent", None),
+                ("X-A", Some("1")),
+                ("X-A", Some("2")),
+            ]),
+        );
+        let names: Vec<String> = merged.iter().map(|(n, v)| format!("{n}={v}")).collect();
+        assert_eq!(names, ["Host=h", "accept=text/plain", "X-A=1", "X-A=2"]);
+    }
+
+    #[test]
+    fn header_lines_are_checked() {
+        assert_eq!(
+            parse_header("X-Trace:  a b \t"),
+            Ok(("X-Trace".into(), Some("a b".into())))
+        );
+        assert_eq!(parse_header("Accept:"), Ok(("Accept".into(), None)));
+        assert!(parse_header("X: a\r\nY: b").unwrap_err().contains("0x0d"));
+        assert!(parse_header("X: a\0").unwrap_err().contains("0x00"));
+        assert!(
+            parse_header("Bad Name: x")
+                .unwrap_err()
+                .contains("invalid header name")
+        );
+        assert!(
+            parse_header(": x")
+                .unwrap_err()
+                .contains("invalid header name")
+        );
+        assert!(
+            parse_header("NoColon")
+                .unwrap_err()
+                .contains("expected 'Name: value'")
+        );
+    }
+
+    #[test]
+    fn methods_are_tokens() {
+        assert_eq!(parse_method("PURGE"), Ok("PURGE".into()));
+        assert!(parse_method("GET /x").is_err());
+        assert!(parse_method("").is_err());
+        assert!(parse_method("G\r\nET").is_err());
     }
 }

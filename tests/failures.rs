@@ -292,3 +292,37 @@ fn unwritable_output_exits_23() {
     );
     server.finish();
 }
+
+#[test]
+fn reset_while_the_request_body_is_still_being_sent_exits_55() {
+    // 32 MiB cannot fit in loopback socket buffers, so fetch is still writing
+    // when the RST comes, and no reply follows it.
+    let dir = std::env::temp_dir().join(format!("fetch-55-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("big.bin");
+    std::fs::write(&file, vec![b'x'; 32 << 20]).unwrap();
+    let server = serve_raw(|mut stream| {
+        let mut head = Vec::new();
+        let mut byte = [0u8; 1];
+        while !head.ends_with(b"\r\n\r\n")
+            && std::io::Read::read(&mut stream, &mut byte).unwrap_or(0) == 1
+        {
+            head.push(byte[0]);
+        }
+        reset(stream);
+        head
+    });
+    fetch()
+        .args(["-d", &format!("@{}", file.display()), &server.target()])
+        .assert()
+        .code(55)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "sending the request to {} failed",
+            server.target()
+        )));
+    let head = String::from_utf8(server.finish()).unwrap();
+    assert!(head.contains("Content-Length: 33554432\r\n"), "{head}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -100,7 +100,7 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> Option<TcpStream> {
     None
 }
 
-/// Reads up to and including the blank line that ends a request head.
+/// Reads a request head up to its blank line, then the body its Content-Length announces.
 pub fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
@@ -110,8 +110,18 @@ pub fn read_request(stream: &mut TcpStream) -> Vec<u8> {
     while !request.ends_with(b"\r\n\r\n") {
         match stream.read(&mut byte) {
             Ok(1) => request.push(byte[0]),
-            _ => break,
+            _ => return request,
         }
+    }
+    let head = String::from_utf8_lossy(&request).to_ascii_lowercase();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    let mut body = vec![0u8; length];
+    if stream.read_exact(&mut body).is_ok() {
+        request.extend_from_slice(&body);
     }
     request
 }

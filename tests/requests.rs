@@ -1,0 +1,148 @@
+//! What the server receives for -X, -H, -A and -d, byte for byte.
+
+mod support;
+
+use predicates::str::contains;
+use support::*;
+
+/// Runs fetch with `args` before the server's address and returns the request it sent.
+fn sent(args: &[&str], stdin: Option<&str>) -> String {
+    let server = reply(ok_response(b"ok"));
+    let mut command = fetch();
+    command.args(args).arg(server.target());
+    if let Some(input) = stdin {
+        command.write_stdin(input);
+    }
+    command.assert().code(0).stdout("ok");
+    String::from_utf8(server.finish()).unwrap()
+}
+
+/// The request fetch sends by default, with `method`, `extra` header lines and `body`.
+fn expected(method: &str, headers: &str, body: &str) -> String {
+    format!("{method} / HTTP/1.0\r\n{headers}\r\n{body}")
+}
+
+fn defaults() -> String {
+    format!("User-Agent: {}\r\nAccept: */*\r\n", user_agent())
+}
+
+/// Host is first; the server's port differs each run, so it is checked apart.
+fn without_host(request: &str) -> String {
+    let (line, rest) = request.split_once("\r\n").unwrap();
+    let (host, rest) = rest.split_once("\r\n").unwrap();
+    assert!(host.starts_with("Host: 127.0.0.1:"), "{request}");
+    format!("{line}\r\n{rest}")
+}
+
+#[test]
+fn method_flag_sets_the_request_line() {
+    let request = without_host(&sent(&["-X", "DELETE"], None));
+    assert_eq!(request, expected("DELETE", &defaults(), ""));
+}
+
+#[test]
+fn headers_are_added_replaced_and_removed() {
+    let request = without_host(&sent(
+        &[
+            "-H",
+            "X-Trace: 42",
+            "-H",
+            "accept: text/plain",
+            "-H",
+            "User-Agent:",
+        ],
+        None,
+    ));
+    assert_eq!(
+        request,
+        expected("GET", "accept: text/plain\r\nX-Trace: 42\r\n", "")
+    );
+}
+
+#[test]
+fn host_header_can_be_replaced() {
+    let request = sent(&["-H", "Host: example.test"], None);
+    assert!(
+        request.starts_with("GET / HTTP/1.0\r\nHost: example.test\r\n"),
+        "{request}"
+    );
+}
+
+#[test]
+fn user_agent_flag_replaces_the_default() {
+    let request = without_host(&sent(&["-A", "probe/1.0"], None));
+    assert_eq!(
+        request,
+        expected("GET", "User-Agent: probe/1.0\r\nAccept: */*\r\n", "")
+    );
+}
+
+#[test]
+fn data_is_posted_with_its_length() {
+    let request = without_host(&sent(&["-d", "a=1&b=2"], None));
+    let headers = format!("{}Content-Length: 7\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, "a=1&b=2"));
+}
+
+#[test]
+fn data_from_a_file_and_from_stdin() {
+    let dir = std::env::temp_dir().join(format!("fetch-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("body.bin");
+    std::fs::write(&file, b"line1\nline2\0end").unwrap();
+    let arg = format!("@{}", file.display());
+    let request = without_host(&sent(&["-X", "PUT", "-d", &arg], None));
+    let headers = format!("{}Content-Length: 15\r\n", defaults());
+    assert_eq!(request, expected("PUT", &headers, "line1\nline2\0end"));
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let request = without_host(&sent(&["-d", "@-"], Some("from stdin")));
+    let headers = format!("{}Content-Length: 10\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, "from stdin"));
+}
+
+#[test]
+fn empty_data_still_sends_a_zero_length() {
+    let request = without_host(&sent(&["-d", ""], None));
+    let headers = format!("{}Content-Length: 0\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, ""));
+}
+
+#[test]
+fn stdin_is_not_read_without_data_at_dash() {
+    // With stdin holding a body, a plain GET must still send no body.
+    let request = without_host(&sent(&[], Some("ignored input")));
+    assert_eq!(request, expected("GET", &defaults(), ""));
+}
+
+/// Invalid request flags exit 2 and never connect.
+fn refused_with(args: &[&str], message: &str) {
+    let witness = Witness::new();
+    fetch()
+        .args(args)
+        .arg(witness.target())
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(contains(message));
+    witness.assert_untouched();
+}
+
+#[test]
+fn header_injection_and_bad_names_are_refused_without_connecting() {
+    refused_with(&["-H", "X-A: 1\r\nX-Injected: 2"], "control byte 0x0d");
+    refused_with(&["-H", "X-A: 1\nX-Injected: 2"], "control byte 0x0a");
+    refused_with(&["-A", "a\r\nX: y"], "control byte 0x0d");
+    refused_with(&["-H", "Bad Name: x"], "invalid header name 'Bad Name'");
+    refused_with(&["-H", "NoColon"], "expected 'Name: value'");
+    refused_with(&["-X", "GET / HTTP/1.1\r\n"], "invalid method");
+    refused_with(&["-X", ""], "invalid method");
+}
+
+#[test]
+fn missing_data_file_is_refused_without_connecting() {
+    refused_with(
+        &["-d", "@/nonexistent/fetch-body"],
+        "cannot read --data file '/nonexistent/fetch-body'",
+    );
+}
