@@ -125,6 +125,22 @@ pub enum Error {
     #[error("malformed response head from {addr}: {reason}")]
     BadHead { addr: SocketAddr, reason: String },
 
+    #[error("malformed chunked body from {addr} after {received} body bytes: {reason}")]
+    BadChunk {
+        addr: SocketAddr,
+        reason: String,
+        received: u64,
+    },
+
+    #[error(
+        "the chunked response from {addr} ended after {received} body bytes ({elapsed}), before its last chunk: the server closed the connection early"
+    )]
+    PartialChunked {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
+    },
+
     #[error(
         "the response from {addr} ended after {received} of {expected} body bytes ({elapsed}): the server closed the connection early"
     )]
@@ -151,8 +167,8 @@ impl Error {
             Error::Local(_) => 1,
             Error::Resolve { .. } | Error::ResolveTimeout { .. } => 6,
             Error::ConnectFailed { .. } => 7,
-            Error::BadHead { .. } | Error::NotHttp { .. } => 8,
-            Error::Partial { .. } => 18,
+            Error::BadHead { .. } | Error::NotHttp { .. } | Error::BadChunk { .. } => 8,
+            Error::Partial { .. } | Error::PartialChunked { .. } => 18,
             Error::Write(_) => 23,
             Error::ConnectTimeout { .. } => 28,
             Error::ResponseTimeout { .. } => 29,

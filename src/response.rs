@@ -23,6 +23,7 @@ impl Head {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum BodyLength {
     Exactly(u64),
+    Chunked,
     UntilClose,
 }
 
@@ -123,14 +124,14 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     }
     let body = if (100..200).contains(&status) && status != 101 || status == 204 || status == 304 {
         BodyLength::Exactly(0)
-    } else if response
-        .headers
-        .iter()
-        .any(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3); without
-        // decoding it, the body is passed through as sent until the peer closes.
-        BodyLength::UntilClose
+    } else if let Some(chunked) = ends_chunked(response.headers) {
+        // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3). Only chunked
+        // says where the body ends; any other coding runs until the peer closes.
+        if chunked {
+            BodyLength::Chunked
+        } else {
+            BodyLength::UntilClose
+        }
     } else {
         match content_length(response.headers)? {
             Some(n) => BodyLength::Exactly(n),
@@ -142,6 +143,24 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         status,
         body,
     })
+}
+
+/// `None` without Transfer-Encoding; otherwise whether its last coding is chunked.
+fn ends_chunked(headers: &[httparse::Header]) -> Option<bool> {
+    let mut present = false;
+    let mut last: &[u8] = b"";
+    for header in headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
+    {
+        present = true;
+        for coding in header.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
+            if !coding.is_empty() {
+                last = coding;
+            }
+        }
+    }
+    present.then(|| last.eq_ignore_ascii_case(b"chunked"))
 }
 
 /// The one Content-Length all its fields agree on (RFC 9110, 8.6: `42, 42` is 42).
@@ -284,6 +303,21 @@ mod tests {
         assert_eq!(
             with("Content-Length: 18446744073709551615"),
             Ok(BodyLength::Exactly(u64::MAX))
+        );
+    }
+
+    #[test]
+    fn chunked_is_recognised_and_overrides_content_length() {
+        let with = |te: &str| body_of(&format!("HTTP/1.1 200 OK\r\n{te}\r\n\r\n"));
+        assert_eq!(with("Transfer-Encoding: chunked"), Ok(BodyLength::Chunked));
+        assert_eq!(
+            with("Transfer-Encoding: gzip, Chunked\r\nContent-Length: 5"),
+            Ok(BodyLength::Chunked)
+        );
+        assert_eq!(with("Transfer-Encoding: gzip"), Ok(BodyLength::UntilClose));
+        assert_eq!(
+            with("Transfer-Encoding:\r\nContent-Length: 5"),
+            Ok(BodyLength::UntilClose)
         );
     }
 

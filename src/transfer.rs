@@ -4,6 +4,7 @@ use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::time::Duration;
 
+use crate::chunked::ChunkedDecoder;
 use crate::clock::Clock;
 use crate::error::{Error, TimeLimit};
 use crate::output::Output;
@@ -180,36 +181,100 @@ pub fn exchange(
     if plan.include_head {
         out.write(head_bytes)?;
     }
-    let expected = match head.body {
-        BodyLength::Exactly(n) => Some(n),
-        BodyLength::UntilClose => None,
-    };
-    // Bytes past Content-Length are not part of this response; they are not written.
-    let mut left = expected.unwrap_or(u64::MAX);
-    let take = early_body
-        .len()
-        .min(usize::try_from(left).unwrap_or(usize::MAX));
-    out.write(&early_body[..take])?;
-    left -= take as u64;
-
-    while left > 0 {
+    let mut body = Body::new(head.body);
+    let mut done = body.feed(early_body, out, addr)?;
+    while !done {
         let n = link.read(&mut buf).map_err(|f| link.error(f))?;
         if n == 0 {
-            return match expected {
-                Some(total) => Err(Error::Partial {
-                    addr,
-                    elapsed: clock.elapsed(),
-                    received: total - left,
-                    expected: total,
-                }),
-                None => Ok(()),
-            };
+            return body.closed(addr, clock);
         }
-        let take = n.min(usize::try_from(left).unwrap_or(usize::MAX));
-        out.write(&buf[..take])?;
-        left -= take as u64;
+        done = body.feed(&buf[..n], out, addr)?;
     }
     Ok(())
+}
+
+/// Where the body ends, and how much of it has come.
+struct Body {
+    framing: Framing,
+    received: u64,
+}
+
+enum Framing {
+    /// Content-Length: this many bytes are still due.
+    Length {
+        left: u64,
+        total: u64,
+    },
+    Chunked(ChunkedDecoder),
+    UntilClose,
+}
+
+impl Body {
+    fn new(length: BodyLength) -> Body {
+        let framing = match length {
+            BodyLength::Exactly(total) => Framing::Length { left: total, total },
+            BodyLength::Chunked => Framing::Chunked(ChunkedDecoder::new()),
+            BodyLength::UntilClose => Framing::UntilClose,
+        };
+        Body {
+            framing,
+            received: 0,
+        }
+    }
+
+    /// Writes the body bytes among `bytes`; returns true once the body is complete.
+    /// Bytes after the end of the body are not part of this response and are not written.
+    fn feed(&mut self, bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<bool, Error> {
+        match &mut self.framing {
+            Framing::Length { left, .. } => {
+                let take = bytes
+                    .len()
+                    .min(usize::try_from(*left).unwrap_or(usize::MAX));
+                out.write(&bytes[..take])?;
+                *left -= take as u64;
+                self.received += take as u64;
+                Ok(*left == 0)
+            }
+            Framing::UntilClose => {
+                out.write(bytes)?;
+                self.received += bytes.len() as u64;
+                Ok(false)
+            }
+            Framing::Chunked(decoder) => {
+                let mut rest = bytes;
+                while !rest.is_empty() && !decoder.is_done() {
+                    let step = decoder.step(rest).map_err(|reason| Error::BadChunk {
+                        addr,
+                        reason,
+                        received: self.received,
+                    })?;
+                    out.write(&rest[step.data.clone()])?;
+                    self.received += step.data.len() as u64;
+                    rest = &rest[step.consumed..];
+                }
+                Ok(decoder.is_done())
+            }
+        }
+    }
+
+    /// The peer closed before `feed` saw the end: complete only for UntilClose.
+    fn closed(&self, addr: SocketAddr, clock: &Clock) -> Result<(), Error> {
+        let elapsed = clock.elapsed();
+        match self.framing {
+            Framing::UntilClose => Ok(()),
+            Framing::Length { total, .. } => Err(Error::Partial {
+                addr,
+                elapsed,
+                received: self.received,
+                expected: total,
+            }),
+            Framing::Chunked(_) => Err(Error::PartialChunked {
+                addr,
+                elapsed,
+                received: self.received,
+            }),
+        }
+    }
 }
 
 fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {

@@ -326,3 +326,32 @@ fn reset_while_the_request_body_is_still_being_sent_exits_55() {
     assert!(head.contains("Content-Length: 33554432\r\n"), "{head}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn chunked_stream_closed_mid_chunk_exits_18_with_the_decoded_bytes() {
+    let server =
+        reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n8\r\ndefg");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(18)
+        .stdout("abcdefg")
+        .stderr(one_line())
+        .stderr(contains("ended after 7 body bytes"))
+        .stderr(contains("before its last chunk"));
+    server.finish();
+}
+
+#[test]
+fn malformed_chunk_exits_8_keeping_the_bytes_before_it() {
+    let server = reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\nzz\r\n");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("abc")
+        .stderr(one_line())
+        .stderr(contains("malformed chunked body"))
+        .stderr(contains("after 3 body bytes"));
+    server.finish();
+}
