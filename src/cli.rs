@@ -79,6 +79,18 @@ pub struct Args {
     /// Send DATA as the request body; @FILE sends a file, @- standard input
     #[arg(short = 'd', long, value_name = "DATA")]
     data: Option<OsString>,
+
+    /// Send HEAD and print the response head
+    #[arg(short = 'I', long, conflicts_with_all = ["data", "method", "body"])]
+    head: bool,
+
+    /// Exit 22 without writing the body when the HTTP status is 400 or more
+    #[arg(short = 'f', long)]
+    fail: bool,
+
+    /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
+    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    max_size: Option<u64>,
 }
 
 /// Everything a fetch needs, checked: nothing here can fail to go on the wire.
@@ -88,6 +100,9 @@ pub struct Plan {
     pub request: Vec<u8>,
     pub timeouts: Timeouts,
     pub include_head: bool,
+    pub head_request: bool,
+    pub fail_on_error: bool,
+    pub max_size: Option<u64>,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -119,6 +134,7 @@ impl Args {
         let body = self.data.as_deref().map(read_data).transpose()?;
         let method = match &self.method {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
+            None if self.head => "HEAD".into(),
             None if body.is_some() => "POST".into(),
             None => "GET".into(),
         };
@@ -158,9 +174,34 @@ impl Args {
                 idle: self.read_timeout.0,
                 total: self.max_time.0,
             },
-            include_head: self.include || (!self.body && stdout_is_terminal),
+            include_head: self.head || self.include || (!self.body && stdout_is_terminal),
+            // A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
+            // however the method was asked for.
+            head_request: method == "HEAD",
+            fail_on_error: self.fail,
+            max_size: self.max_size,
         })
     }
+}
+
+/// BYTES for --max-size: a whole number, optionally with k, M or G (powers of 1024).
+fn parse_size(text: &str) -> Result<u64, String> {
+    let (digits, scale) = match text.char_indices().last() {
+        Some((i, 'k' | 'K')) => (&text[..i], 1u64 << 10),
+        Some((i, 'm' | 'M')) => (&text[..i], 1 << 20),
+        Some((i, 'g' | 'G')) => (&text[..i], 1 << 30),
+        _ => (text, 1),
+    };
+    if digits.is_empty() || !digits.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!(
+            "'{text}' is not a size (examples: 500, 500k, 10M, 1G)"
+        ));
+    }
+    digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(scale))
+        .ok_or_else(|| format!("'{text}' is too large"))
 }
 
 /// `-d` argument: literal bytes, `@FILE`, or `@-` for standard input (the only
@@ -241,6 +282,38 @@ mod tests {
         // The last of -i and -b wins, so an alias can be overridden.
         assert!(!plan(&["-i", "-b", "h"]).unwrap().include_head);
         assert!(plan(&["-b", "-i", "h"]).unwrap().include_head);
+    }
+
+    #[test]
+    fn sizes() {
+        assert_eq!(parse_size("500"), Ok(500));
+        assert_eq!(parse_size("500k"), Ok(500 * 1024));
+        assert_eq!(parse_size("10M"), Ok(10 << 20));
+        assert_eq!(parse_size("1G"), Ok(1 << 30));
+        assert_eq!(parse_size("0"), Ok(0));
+        for bad in [
+            "",
+            "k",
+            "-1",
+            "1.5M",
+            "1T",
+            "99999999999999999999",
+            "17179869184G",
+        ] {
+            assert!(parse_size(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn head_flag_sends_head_and_shows_the_head() {
+        let p = plan(&["-I", "h"]).unwrap();
+        assert!(p.request.starts_with(b"HEAD / HTTP/1.0\r\n"));
+        assert!(p.include_head && p.head_request);
+        assert!(plan(&["-X", "HEAD", "h"]).unwrap().head_request);
+        assert!(matches!(
+            plan(&["-I", "-d", "x", "h"]),
+            Err(Error::Usage(_))
+        ));
     }
 
     #[test]

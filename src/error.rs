@@ -26,6 +26,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         18,
         "the peer closed before the announced Content-Length arrived",
     ),
+    (22, "--fail: the HTTP status was 400 or more"),
     (23, "writing the output failed"),
     (28, "connect timed out: the request was never sent"),
     (
@@ -35,6 +36,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
     (56, "connection broken while receiving (reset)"),
+    (63, "--max-size: the body is larger than allowed"),
 ];
 
 /// Renders the exit-code table for the end of `--help`.
@@ -151,6 +153,20 @@ pub enum Error {
         expected: u64,
     },
 
+    #[error("HTTP error from {addr}: {status_line} (--fail: the body was not written)")]
+    HttpStatus {
+        addr: SocketAddr,
+        status_line: String,
+    },
+
+    #[error("{}", too_large_message(*.addr, *.limit, *.announced))]
+    TooLarge {
+        addr: SocketAddr,
+        limit: u64,
+        /// The Content-Length, when the server announced one over the limit.
+        announced: Option<u64>,
+    },
+
     #[error("writing the output failed: {0}")]
     Write(#[source] std::io::Error),
 
@@ -169,6 +185,8 @@ impl Error {
             Error::ConnectFailed { .. } => 7,
             Error::BadHead { .. } | Error::NotHttp { .. } | Error::BadChunk { .. } => 8,
             Error::Partial { .. } | Error::PartialChunked { .. } => 18,
+            Error::HttpStatus { .. } => 22,
+            Error::TooLarge { .. } => 63,
             Error::Write(_) => 23,
             Error::ConnectTimeout { .. } => 28,
             Error::ResponseTimeout { .. } => 29,
@@ -267,6 +285,17 @@ fn connect_message(verb: &str, attempts: &[Attempt], elapsed: Elapsed) -> String
     }
 }
 
+fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<u64>) -> String {
+    match announced {
+        Some(length) => format!(
+            "the response from {addr} announces {length} body bytes, more than --max-size {limit}: nothing of the body was written"
+        ),
+        None => format!(
+            "the body from {addr} grew past --max-size {limit}: stopped after writing {limit} bytes"
+        ),
+    }
+}
+
 fn response_timeout_message(
     addr: SocketAddr,
     elapsed: Elapsed,
@@ -329,6 +358,15 @@ mod tests {
                 expected: 2,
             },
             Error::Write(io()),
+            Error::HttpStatus {
+                addr: addr(),
+                status_line: "HTTP/1.1 404 Not Found".into(),
+            },
+            Error::TooLarge {
+                addr: addr(),
+                limit: 1,
+                announced: None,
+            },
             Error::ConnectTimeout {
                 attempts: vec![attempt(Outcome::TimedOut)],
                 elapsed: e,

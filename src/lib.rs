@@ -29,6 +29,9 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     let exchange = transfer::Exchange {
         request: &plan.request,
         include_head: plan.include_head,
+        head_request: plan.head_request,
+        fail_on_error: plan.fail_on_error,
+        max_size: plan.max_size,
     };
     transfer::exchange(stream, addr, &clock, &exchange, &mut out)
 }

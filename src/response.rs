@@ -9,6 +9,8 @@ pub struct Head {
     /// Length of the head in `HeadReader::buffered()`, blank line included.
     pub len: usize,
     pub status: u16,
+    /// The first line of the final head, without its line end, escaped for display.
+    pub status_line: String,
     pub body: BodyLength,
 }
 
@@ -40,6 +42,8 @@ pub enum HeadError {
 /// that sends endless `100 Continue` heads cannot grow memory.
 #[derive(Debug, Default)]
 pub struct HeadReader {
+    /// The request was HEAD: no body follows, whatever the head announces.
+    head_request: bool,
     buf: Vec<u8>,
     /// Where the head being read starts (after any interim heads).
     start: usize,
@@ -48,8 +52,11 @@ pub struct HeadReader {
 }
 
 impl HeadReader {
-    pub fn new() -> HeadReader {
-        HeadReader::default()
+    pub fn new(head_request: bool) -> HeadReader {
+        HeadReader {
+            head_request,
+            ..HeadReader::default()
+        }
     }
 
     /// Everything pushed so far: the heads, then any body bytes that came with them.
@@ -85,7 +92,16 @@ impl HeadReader {
                 self.scanned = end;
                 continue;
             }
-            return Ok(Some(Head { len: end, ..head }));
+            let body = if self.head_request {
+                BodyLength::Exactly(0)
+            } else {
+                head.body
+            };
+            return Ok(Some(Head {
+                len: end,
+                body,
+                ..head
+            }));
         }
     }
 }
@@ -138,9 +154,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
             None => BodyLength::UntilClose,
         }
     };
+    let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
         status,
+        status_line: first_line.trim_ascii_end().escape_ascii().to_string(),
         body,
     })
 }
@@ -198,7 +216,7 @@ mod tests {
     use super::*;
 
     fn parse(bytes: &[u8]) -> Result<Option<Head>, HeadError> {
-        HeadReader::new().push(bytes)
+        HeadReader::new(false).push(bytes)
     }
 
     fn body_of(head: &str) -> Result<BodyLength, HeadError> {
@@ -227,7 +245,7 @@ mod tests {
         let whole = b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nX: y\r\n\r\nabc";
         let expected = parse(whole).unwrap().unwrap();
         for split in 1..whole.len() {
-            let mut reader = HeadReader::new();
+            let mut reader = HeadReader::new(false);
             let first = reader.push(&whole[..split]).unwrap();
             let head = match first {
                 Some(head) => head,
@@ -247,7 +265,7 @@ mod tests {
 
     #[test]
     fn endless_interim_heads_hit_the_limit() {
-        let mut reader = HeadReader::new();
+        let mut reader = HeadReader::new(false);
         let interim = b"HTTP/1.1 100 Continue\r\n\r\n".repeat(100);
         let mut result = Ok(None);
         for _ in 0..100 {
@@ -268,7 +286,7 @@ mod tests {
 
     #[test]
     fn head_over_the_limit_is_refused() {
-        let mut reader = HeadReader::new();
+        let mut reader = HeadReader::new(false);
         reader.push(b"HTTP/1.0 200 OK\r\n").unwrap();
         let line = [b'a'; 1024];
         let mut result = Ok(None);
@@ -319,6 +337,16 @@ mod tests {
             with("Transfer-Encoding:\r\nContent-Length: 5"),
             Ok(BodyLength::UntilClose)
         );
+    }
+
+    #[test]
+    fn reply_to_head_has_no_body_and_keeps_its_status_line() {
+        let head = HeadReader::new(true)
+            .push(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n")
+            .unwrap()
+            .unwrap();
+        assert_eq!(head.body, BodyLength::Exactly(0));
+        assert_eq!(head.status_line, "HTTP/1.1 200 OK");
     }
 
     #[test]

@@ -17,6 +17,12 @@ pub struct Exchange<'a> {
     pub request: &'a [u8],
     /// Write the response head to the output too, not just the body.
     pub include_head: bool,
+    /// The request was HEAD: the reply has no body.
+    pub head_request: bool,
+    /// --fail: a status of 400 or more ends the exchange before any body is written.
+    pub fail_on_error: bool,
+    /// --max-size: the most body bytes to accept.
+    pub max_size: Option<u64>,
 }
 
 /// A connected socket whose reads and writes obey the clock's limits.
@@ -138,7 +144,7 @@ pub fn exchange(
     };
 
     let mut buf = vec![0u8; BUF_SIZE];
-    let mut reader = HeadReader::new();
+    let mut reader = HeadReader::new(plan.head_request);
     let head = loop {
         let n = match link.read(&mut buf) {
             Ok(n) => n,
@@ -181,7 +187,22 @@ pub fn exchange(
     if plan.include_head {
         out.write(head_bytes)?;
     }
-    let mut body = Body::new(head.body);
+    if plan.fail_on_error && head.status >= 400 {
+        return Err(Error::HttpStatus {
+            addr,
+            status_line: head.status_line,
+        });
+    }
+    if let (Some(limit), BodyLength::Exactly(length)) = (plan.max_size, head.body) {
+        if length > limit {
+            return Err(Error::TooLarge {
+                addr,
+                limit,
+                announced: Some(length),
+            });
+        }
+    }
+    let mut body = Body::new(head.body, plan.max_size);
     let mut done = body.feed(early_body, out, addr)?;
     while !done {
         let n = link.read(&mut buf).map_err(|f| link.error(f))?;
@@ -196,7 +217,33 @@ pub fn exchange(
 /// Where the body ends, and how much of it has come.
 struct Body {
     framing: Framing,
-    received: u64,
+    written: Written,
+}
+
+/// Body bytes written so far, and the --max-size limit on them.
+struct Written {
+    bytes: u64,
+    limit: u64,
+}
+
+impl Written {
+    /// Writes body bytes, up to the limit and not one byte past it.
+    fn write(&mut self, bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<(), Error> {
+        let room = self.limit - self.bytes;
+        if bytes.len() as u64 > room {
+            // room < bytes.len(), so it fits in usize.
+            out.write(&bytes[..room as usize])?;
+            self.bytes = self.limit;
+            return Err(Error::TooLarge {
+                addr,
+                limit: self.limit,
+                announced: None,
+            });
+        }
+        out.write(bytes)?;
+        self.bytes += bytes.len() as u64;
+        Ok(())
+    }
 }
 
 enum Framing {
@@ -210,7 +257,7 @@ enum Framing {
 }
 
 impl Body {
-    fn new(length: BodyLength) -> Body {
+    fn new(length: BodyLength, limit: Option<u64>) -> Body {
         let framing = match length {
             BodyLength::Exactly(total) => Framing::Length { left: total, total },
             BodyLength::Chunked => Framing::Chunked(ChunkedDecoder::new()),
@@ -218,7 +265,10 @@ impl Body {
         };
         Body {
             framing,
-            received: 0,
+            written: Written {
+                bytes: 0,
+                limit: limit.unwrap_or(u64::MAX),
+            },
         }
     }
 
@@ -230,14 +280,12 @@ impl Body {
                 let take = bytes
                     .len()
                     .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                out.write(&bytes[..take])?;
+                self.written.write(&bytes[..take], out, addr)?;
                 *left -= take as u64;
-                self.received += take as u64;
                 Ok(*left == 0)
             }
             Framing::UntilClose => {
-                out.write(bytes)?;
-                self.received += bytes.len() as u64;
+                self.written.write(bytes, out, addr)?;
                 Ok(false)
             }
             Framing::Chunked(decoder) => {
@@ -246,10 +294,9 @@ impl Body {
                     let step = decoder.step(rest).map_err(|reason| Error::BadChunk {
                         addr,
                         reason,
-                        received: self.received,
+                        received: self.written.bytes,
                     })?;
-                    out.write(&rest[step.data.clone()])?;
-                    self.received += step.data.len() as u64;
+                    self.written.write(&rest[step.data], out, addr)?;
                     rest = &rest[step.consumed..];
                 }
                 Ok(decoder.is_done())
@@ -265,13 +312,13 @@ impl Body {
             Framing::Length { total, .. } => Err(Error::Partial {
                 addr,
                 elapsed,
-                received: self.received,
+                received: self.written.bytes,
                 expected: total,
             }),
             Framing::Chunked(_) => Err(Error::PartialChunked {
                 addr,
                 elapsed,
-                received: self.received,
+                received: self.written.bytes,
             }),
         }
     }
@@ -323,6 +370,9 @@ mod tests {
         let exchange = Exchange {
             request: b"GET / HTTP/1.0\r\n\r\n",
             include_head: false,
+            head_request: false,
+            fail_on_error: false,
+            max_size: None,
         };
         let mut out = Output::stdout().unwrap();
         let error = super::exchange(stream, addr, &clock, &exchange, &mut out).unwrap_err();
