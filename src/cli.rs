@@ -88,6 +88,10 @@ pub struct Args {
     #[arg(short = 'f', long)]
     fail: bool,
 
+    /// Write the body to FILE, which appears only once the response is complete ('-' for stdout)
+    #[arg(short = 'o', long, value_name = "FILE")]
+    output: Option<std::path::PathBuf>,
+
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<u64>,
@@ -103,6 +107,10 @@ pub struct Plan {
     pub head_request: bool,
     pub fail_on_error: bool,
     pub max_size: Option<u64>,
+    /// `-o FILE`; `None` is stdout.
+    pub output: Option<std::path::PathBuf>,
+    /// stdout is a terminal the user did not force: do not print a binary body.
+    pub binary_guard: bool,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -174,7 +182,13 @@ impl Args {
                 idle: self.read_timeout.0,
                 total: self.max_time.0,
             },
-            include_head: self.head || self.include || (!self.body && stdout_is_terminal),
+            // With -o the head is for the terminal default only when stdout gets the body.
+            include_head: self.head
+                || self.include
+                || (!self.body && self.output.is_none() && stdout_is_terminal),
+            // `-o -` is the user's way to print a binary body to a terminal anyway.
+            binary_guard: self.output.is_none() && stdout_is_terminal,
+            output: self.output.filter(|path| path.as_os_str() != "-"),
             // A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
             // however the method was asked for.
             head_request: method == "HEAD",

@@ -170,6 +170,15 @@ pub enum Error {
     #[error("writing the output failed: {0}")]
     Write(#[source] std::io::Error),
 
+    /// A failure after part of the body was written to `-o FILE`: what arrived is
+    /// kept under a name that cannot pass for the complete file.
+    #[error("{source}; the {bytes} bytes received are in {}", .path.display())]
+    PartKept {
+        source: Box<Error>,
+        path: std::path::PathBuf,
+        bytes: u64,
+    },
+
     /// The reader of our output went away (`fetch … | head`): a quiet success,
     /// as for any Unix filter.
     #[error("the output was closed by its reader")]
@@ -194,6 +203,7 @@ impl Error {
             Error::Send { .. } => 55,
             Error::Reset { .. } | Error::Receive { .. } => 56,
             Error::OutputClosed => 0,
+            Error::PartKept { source, .. } => source.exit_code(),
         }
     }
 }

@@ -22,10 +22,20 @@ use output::Output;
 /// Carries out a checked plan: resolve, connect, send, stream the response out.
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let clock = Clock::start(plan.timeouts);
-    // Before any socket: an unusable stdout must fail before the request is sent.
-    let mut out = Output::stdout()?;
-    let addrs = connect::resolve(&plan.target.host, plan.target.port, &clock)?;
-    let (stream, addr) = connect::connect(&addrs, &clock)?;
+    // Before any socket: an unusable output must fail before the request is sent.
+    let mut out = match &plan.output {
+        Some(path) => Output::file(path)?,
+        None => Output::stdout(plan.binary_guard)?,
+    };
+    match fetch(plan, &clock, &mut out) {
+        Ok(()) => out.finish(),
+        Err(error) => Err(out.abandon(error)),
+    }
+}
+
+fn fetch(plan: &Plan, clock: &Clock, out: &mut Output) -> Result<(), Error> {
+    let addrs = connect::resolve(&plan.target.host, plan.target.port, clock)?;
+    let (stream, addr) = connect::connect(&addrs, clock)?;
     let exchange = transfer::Exchange {
         request: &plan.request,
         include_head: plan.include_head,
@@ -33,5 +43,5 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         fail_on_error: plan.fail_on_error,
         max_size: plan.max_size,
     };
-    transfer::exchange(stream, addr, &clock, &exchange, &mut out)
+    transfer::exchange(stream, addr, clock, &exchange, out)
 }

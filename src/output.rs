@@ -1,33 +1,129 @@
-//! Where response bytes go: standard output, unbuffered and unmodified.
+//! Where response bytes go: standard output, unbuffered and unmodified, or a file
+//! that only takes its name once the response is complete.
 
-use std::fs::File;
+use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::AsFd;
+use std::path::{Path, PathBuf};
 
 use crate::error::Error;
 
+/// How much of the body is looked at to decide whether it is binary.
+const SNIFF_LEN: usize = 1024;
+
 pub struct Output {
-    /// A duplicate of fd 1: `io::stdout()` is line-buffered, which would split a
-    /// body with many newlines into many small writes.
+    /// stdout is a duplicate of fd 1: `io::stdout()` is line-buffered, which would
+    /// split a body with many newlines into many small writes.
     file: File,
+    /// For `-o FILE`: the temporary file being written and the name it will get.
+    target: Option<Target>,
+    guard: Guard,
+    /// Bytes written to `file`, head included.
     written: u64,
 }
 
+struct Target {
+    temp: PathBuf,
+    dest: PathBuf,
+}
+
+/// On a terminal, a binary body would garble the screen, so it is not printed.
+enum Guard {
+    Off,
+    /// Holding the first body bytes until there are enough to decide.
+    Sniffing(Vec<u8>),
+    /// Binary: the body is counted, not written.
+    Suppressing(u64),
+}
+
 impl Output {
-    pub fn stdout() -> Result<Output, Error> {
+    /// Standard output; `binary_guard` when it is a terminal the user did not force.
+    pub fn stdout(binary_guard: bool) -> Result<Output, Error> {
         let fd = io::stdout()
             .as_fd()
             .try_clone_to_owned()
             .map_err(Error::Write)?;
         Ok(Output {
             file: File::from(fd),
+            target: None,
+            guard: if binary_guard {
+                Guard::Sniffing(Vec::new())
+            } else {
+                Guard::Off
+            },
             written: 0,
         })
     }
 
+    /// A temporary file beside `dest`, created now so that an unwritable place fails
+    /// before anything is sent. It becomes `dest` only in `finish`.
+    pub fn file(dest: &Path) -> Result<Output, Error> {
+        let name = dest
+            .file_name()
+            .ok_or_else(|| file_error(dest, "not a file name"))?;
+        let mut temp_name = std::ffi::OsString::from(".");
+        temp_name.push(name);
+        temp_name.push(format!(".fetch-{}.tmp", std::process::id()));
+        let temp = dest.with_file_name(temp_name);
+        if dest.is_dir() {
+            return Err(file_error(dest, "is a directory"));
+        }
+        let file = OpenOptions::new()
+            .write(true)
+            .create_new(true)
+            .open(&temp)
+            .map_err(|e| file_error(dest, &e.to_string()))?;
+        Ok(Output {
+            file,
+            target: Some(Target {
+                temp,
+                dest: dest.to_path_buf(),
+            }),
+            guard: Guard::Off,
+            written: 0,
+        })
+    }
+
+    pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        self.write_out(bytes)
+    }
+
+    pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        match &mut self.guard {
+            Guard::Off => self.write_out(bytes),
+            Guard::Suppressing(count) => {
+                *count += bytes.len() as u64;
+                Ok(())
+            }
+            Guard::Sniffing(held) => {
+                held.extend_from_slice(bytes);
+                if held.len() >= SNIFF_LEN {
+                    self.decide()
+                } else {
+                    Ok(())
+                }
+            }
+        }
+    }
+
+    /// Ends the sniffing: writes the held bytes if they are text, else suppresses them.
+    fn decide(&mut self) -> Result<(), Error> {
+        let Guard::Sniffing(held) = &mut self.guard else {
+            return Ok(());
+        };
+        let held = std::mem::take(held);
+        if held[..held.len().min(SNIFF_LEN)].contains(&0) {
+            self.guard = Guard::Suppressing(held.len() as u64);
+            Ok(())
+        } else {
+            self.guard = Guard::Off;
+            self.write_out(&held)
+        }
+    }
+
     /// Writes all of `bytes`. A reader that went away (`fetch … | head`) is not a
     /// failure: Rust ignores SIGPIPE, so we see EPIPE where a C tool would just die.
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    fn write_out(&mut self, bytes: &[u8]) -> Result<(), Error> {
         match self.file.write_all(bytes) {
             Ok(()) => {
                 self.written += bytes.len() as u64;
@@ -38,7 +134,63 @@ impl Output {
         }
     }
 
-    pub fn written(&self) -> u64 {
-        self.written
+    /// The response is complete: flush what the guard held, give the file its name.
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.decide()?;
+        self.note_suppressed();
+        if let Some(target) = self.target.take() {
+            // Durable before it is renamed: a complete-looking FILE is a complete one.
+            self.file.sync_data().map_err(Error::Write)?;
+            fs::rename(&target.temp, &target.dest).map_err(|e| {
+                let _ = fs::remove_file(&target.temp);
+                file_error(&target.dest, &e.to_string())
+            })?;
+        }
+        Ok(())
     }
+
+    /// The response failed: keep what arrived where it cannot pass for the whole,
+    /// and say so in the error.
+    pub fn abandon(mut self, error: Error) -> Error {
+        // Held bytes are the user's too; if writing them fails, the error at hand matters more.
+        let _ = self.decide();
+        self.note_suppressed();
+        let Some(target) = self.target.take() else {
+            return error;
+        };
+        if self.written == 0 {
+            let _ = fs::remove_file(&target.temp);
+            return error;
+        }
+        let mut part = target.dest.into_os_string();
+        part.push(".part");
+        let part = PathBuf::from(part);
+        match fs::rename(&target.temp, &part) {
+            Ok(()) => Error::PartKept {
+                source: Box::new(error),
+                path: part,
+                bytes: self.written,
+            },
+            Err(_) => {
+                let _ = fs::remove_file(&target.temp);
+                error
+            }
+        }
+    }
+
+    fn note_suppressed(&self) {
+        if let Guard::Suppressing(count) = self.guard {
+            let _ = writeln!(
+                io::stderr(),
+                "fetch: the body ({count} bytes) looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway"
+            );
+        }
+    }
+}
+
+fn file_error(path: &Path, why: &str) -> Error {
+    Error::Write(io::Error::other(format!(
+        "cannot write '{}': {why}",
+        path.display()
+    )))
 }

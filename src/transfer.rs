@@ -150,13 +150,13 @@ pub fn exchange(
             Ok(n) => n,
             Err(failure) => {
                 // Whatever arrived is the user's, even if it is not a complete head.
-                out.write(reader.buffered())?;
+                out.write_body(reader.buffered())?;
                 let error = link.error(failure);
                 return Err(send_failed(&link, error));
             }
         };
         if n == 0 {
-            out.write(reader.buffered())?;
+            out.write_body(reader.buffered())?;
             let error = if link.received == 0 {
                 Error::EmptyReply {
                     addr,
@@ -177,7 +177,7 @@ pub fn exchange(
             Ok(Some(head)) => break head,
             Ok(None) => {}
             Err(e) => {
-                out.write(reader.buffered())?;
+                out.write_body(reader.buffered())?;
                 return Err(head_error(addr, e, reader.buffered()));
             }
         }
@@ -185,7 +185,7 @@ pub fn exchange(
 
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     if plan.include_head {
-        out.write(head_bytes)?;
+        out.write_head(head_bytes)?;
     }
     if plan.fail_on_error && head.status >= 400 {
         return Err(Error::HttpStatus {
@@ -232,7 +232,7 @@ impl Written {
         let room = self.limit - self.bytes;
         if bytes.len() as u64 > room {
             // room < bytes.len(), so it fits in usize.
-            out.write(&bytes[..room as usize])?;
+            out.write_body(&bytes[..room as usize])?;
             self.bytes = self.limit;
             return Err(Error::TooLarge {
                 addr,
@@ -240,7 +240,7 @@ impl Written {
                 announced: None,
             });
         }
-        out.write(bytes)?;
+        out.write_body(bytes)?;
         self.bytes += bytes.len() as u64;
         Ok(())
     }
@@ -374,7 +374,7 @@ mod tests {
             fail_on_error: false,
             max_size: None,
         };
-        let mut out = Output::stdout().unwrap();
+        let mut out = Output::stdout(false).unwrap();
         let error = super::exchange(stream, addr, &clock, &exchange, &mut out).unwrap_err();
         assert_eq!(error.exit_code(), 55, "{error}");
         assert!(

@@ -1,0 +1,182 @@
+//! -o FILE: the file appears only when the response is complete, and a failure
+//! never leaves something that looks like it.
+
+mod support;
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use predicates::str::contains;
+use support::*;
+
+#[test]
+fn complete_response_becomes_the_file() {
+    let dir = Scratch::new("o-ok");
+    let body = pattern(1 << 20);
+    let server = reply(ok_response(&body));
+    let file = dir.path("out.bin");
+    fetch()
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    assert_same_bytes(&std::fs::read(&file).unwrap(), &body);
+    assert_eq!(dir.names(), ["out.bin"]);
+    server.finish();
+}
+
+#[test]
+fn failure_before_any_byte_leaves_no_file_and_an_existing_one_untouched() {
+    let dir = Scratch::new("o-none");
+    let fresh = dir.path("fresh.txt");
+    let server = serve(|_stream| {}); // empty reply
+    fetch()
+        .args(["-o", fresh.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(52);
+    server.finish();
+    assert_eq!(dir.names(), Vec::<String>::new());
+
+    let existing = dir.path("existing.txt");
+    std::fs::write(&existing, "old contents").unwrap();
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n");
+    fetch()
+        .args(["-o", existing.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(18);
+    server.finish();
+    assert_eq!(std::fs::read_to_string(&existing).unwrap(), "old contents");
+    assert_eq!(dir.names(), ["existing.txt"]);
+}
+
+#[test]
+fn failure_mid_body_keeps_exactly_the_received_bytes_as_part() {
+    let dir = Scratch::new("o-part");
+    let file = dir.path("data.bin");
+    std::fs::write(&file, "previous").unwrap();
+    let body = pattern(5000);
+    let sent = body.clone();
+    let server = serve_raw(move |mut stream| {
+        let request = read_request(&mut stream);
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100000\r\n\r\n")
+            .unwrap();
+        stream.write_all(&sent).unwrap();
+        thread::sleep(Duration::from_millis(200));
+        reset(stream);
+        request
+    });
+    let part = format!("{}.part", file.display());
+    fetch()
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(56)
+        .stderr(contains(format!("; the 5000 bytes received are in {part}")));
+    server.finish();
+    assert_same_bytes(&std::fs::read(&part).unwrap(), &body);
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous");
+    assert_eq!(dir.names(), ["data.bin", "data.bin.part"]);
+}
+
+#[test]
+fn truncated_body_is_kept_as_part_with_its_count() {
+    let dir = Scratch::new("o-short");
+    let file = dir.path("short.txt");
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\n123");
+    fetch()
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(18)
+        .stderr(contains("ended after 3 of 10 body bytes"))
+        .stderr(contains("the 3 bytes received are in"));
+    server.finish();
+    assert_eq!(dir.names(), ["short.txt.part"]);
+    assert_eq!(
+        std::fs::read_to_string(dir.path("short.txt.part")).unwrap(),
+        "123"
+    );
+}
+
+#[test]
+fn fail_with_output_leaves_no_file() {
+    let dir = Scratch::new("o-fail");
+    let file = dir.path("page.html");
+    let server = reply("HTTP/1.0 404 Not Found\r\nContent-Length: 4\r\n\r\ngone");
+    fetch()
+        .args(["-f", "-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(22);
+    server.finish();
+    assert_eq!(dir.names(), Vec::<String>::new());
+}
+
+#[test]
+fn unwritable_place_exits_23_before_connecting() {
+    let witness = Witness::new();
+    fetch()
+        .args(["-o", "/nonexistent-dir/out.txt", &witness.target()])
+        .assert()
+        .code(23)
+        .stderr(contains("cannot write '/nonexistent-dir/out.txt'"));
+    witness.assert_untouched();
+
+    let dir = Scratch::new("o-dir");
+    fetch()
+        .args(["-o", dir.0.to_str().unwrap(), &witness.target()])
+        .assert()
+        .code(23)
+        .stderr(contains("is a directory"));
+    witness.assert_untouched();
+}
+
+#[test]
+fn dash_means_stdout() {
+    let server = reply(ok_response(b"to stdout"));
+    fetch()
+        .args(["-o", "-", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("to stdout");
+    server.finish();
+}
+
+/// Runs fetch with `args` under script(1), so stdout and stderr are a terminal.
+fn on_terminal(args: &str) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_fetch"));
+    let output = Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+#[test]
+fn binary_body_is_not_printed_to_a_terminal_unless_forced() {
+    let mut body = b"BINARY-MARKER\0\x01\x02".to_vec();
+    body.extend_from_slice(&pattern(3000));
+    let server = reply(ok_response(&body));
+    let seen = on_terminal(&format!("-b {}", server.target()));
+    server.finish();
+    assert!(!seen.contains("BINARY-MARKER"), "{seen:?}");
+    assert!(
+        seen.contains("the body (3016 bytes) looks binary and was not printed to the terminal"),
+        "{seen:?}"
+    );
+
+    let server = reply(ok_response(&body));
+    let seen = on_terminal(&format!("-b -o - {}", server.target()));
+    server.finish();
+    assert!(seen.contains("BINARY-MARKER"), "{seen:?}");
+}
+
+#[test]
+fn short_text_body_is_printed_to_a_terminal() {
+    let server = reply(ok_response(b"short text"));
+    let seen = on_terminal(&format!("-b {}", server.target()));
+    server.finish();
+    assert_eq!(seen, "short text");
+}
