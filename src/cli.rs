@@ -88,6 +88,10 @@ pub struct Args {
     #[arg(short = 'f', long)]
     fail: bool,
 
+    /// Send standard input verbatim as the whole request; print the reply verbatim
+    #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "head", "body"])]
+    raw: bool,
+
     /// Write the body to FILE, which appears only once the response is complete ('-' for stdout)
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
@@ -107,6 +111,8 @@ pub struct Plan {
     pub head_request: bool,
     pub fail_on_error: bool,
     pub max_size: Option<u64>,
+    /// --raw: the reply is written as received, chunked framing included.
+    pub raw: bool,
     /// `-o FILE`; `None` is stdout.
     pub output: Option<std::path::PathBuf>,
     /// stdout is a terminal the user did not force: do not print a binary body.
@@ -168,12 +174,30 @@ impl Args {
                 headers.push(("Content-Length".into(), length.to_string()));
             }
         }
-        let request = request::encode(
-            &method,
-            &target.path,
-            &headers,
-            body.as_deref().unwrap_or_default(),
-        );
+        let request = if self.raw {
+            if self.path.is_some() || target.path != "/" {
+                return Err(Error::Usage(
+                    "--raw sends standard input as the whole request: give no PATH".into(),
+                ));
+            }
+            let request = read_data(std::ffi::OsStr::new("@-"))?;
+            if request.is_empty() {
+                return Err(Error::Usage(
+                    "--raw needs the request on standard input, and it was empty".into(),
+                ));
+            }
+            request
+        } else {
+            let body = body.as_deref().unwrap_or_default();
+            request::encode(&method, &target.path, &headers, body)
+        };
+        // A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
+        // however the method was asked for.
+        let head_request = if self.raw {
+            request.starts_with(b"HEAD ")
+        } else {
+            method == "HEAD"
+        };
         Ok(Plan {
             target,
             request,
@@ -184,14 +208,14 @@ impl Args {
             },
             // With -o the head is for the terminal default only when stdout gets the body.
             include_head: self.head
+                || self.raw
                 || self.include
                 || (!self.body && self.output.is_none() && stdout_is_terminal),
             // `-o -` is the user's way to print a binary body to a terminal anyway.
             binary_guard: self.output.is_none() && stdout_is_terminal,
             output: self.output.filter(|path| path.as_os_str() != "-"),
-            // A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
-            // however the method was asked for.
-            head_request: method == "HEAD",
+            head_request,
+            raw: self.raw,
             fail_on_error: self.fail,
             max_size: self.max_size,
         })
@@ -222,6 +246,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
 /// place stdin is ever read). Read before any socket exists, so a missing file is
 /// a usage error and nothing is sent.
 fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
+    // (--raw reads its request through here too, as "@-".)
     let bytes = data.as_encoded_bytes();
     let Some(source) = bytes.strip_prefix(b"@") else {
         return Ok(bytes.to_vec());

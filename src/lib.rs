@@ -42,6 +42,7 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output) -> Result<(), Error> {
         head_request: plan.head_request,
         fail_on_error: plan.fail_on_error,
         max_size: plan.max_size,
+        raw: plan.raw,
     };
     transfer::exchange(stream, addr, clock, &exchange, out)
 }

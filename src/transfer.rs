@@ -23,6 +23,8 @@ pub struct Exchange<'a> {
     pub fail_on_error: bool,
     /// --max-size: the most body bytes to accept.
     pub max_size: Option<u64>,
+    /// --raw: write chunked bodies as received instead of decoded.
+    pub raw: bool,
 }
 
 /// A connected socket whose reads and writes obey the clock's limits.
@@ -202,7 +204,7 @@ pub fn exchange(
             });
         }
     }
-    let mut body = Body::new(head.body, plan.max_size);
+    let mut body = Body::new(head.body, plan.max_size, plan.raw);
     let mut done = body.feed(early_body, out, addr)?;
     while !done {
         let n = link.read(&mut buf).map_err(|f| link.error(f))?;
@@ -218,6 +220,8 @@ pub fn exchange(
 struct Body {
     framing: Framing,
     written: Written,
+    /// Write chunked framing as received (--raw) rather than the decoded data.
+    raw: bool,
 }
 
 /// Body bytes written so far, and the --max-size limit on them.
@@ -257,7 +261,7 @@ enum Framing {
 }
 
 impl Body {
-    fn new(length: BodyLength, limit: Option<u64>) -> Body {
+    fn new(length: BodyLength, limit: Option<u64>, raw: bool) -> Body {
         let framing = match length {
             BodyLength::Exactly(total) => Framing::Length { left: total, total },
             BodyLength::Chunked => Framing::Chunked(ChunkedDecoder::new()),
@@ -269,6 +273,7 @@ impl Body {
                 bytes: 0,
                 limit: limit.unwrap_or(u64::MAX),
             },
+            raw,
         }
     }
 
@@ -296,7 +301,12 @@ impl Body {
                         reason,
                         received: self.written.bytes,
                     })?;
-                    self.written.write(&rest[step.data], out, addr)?;
+                    let bytes = if self.raw {
+                        &rest[..step.consumed]
+                    } else {
+                        &rest[step.data]
+                    };
+                    self.written.write(bytes, out, addr)?;
                     rest = &rest[step.consumed..];
                 }
                 Ok(decoder.is_done())
@@ -373,6 +383,7 @@ mod tests {
             head_request: false,
             fail_on_error: false,
             max_size: None,
+            raw: false,
         };
         let mut out = Output::stdout(false).unwrap();
         let error = super::exchange(stream, addr, &clock, &exchange, &mut out).unwrap_err();

@@ -4,7 +4,6 @@
 mod support;
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
@@ -141,17 +140,6 @@ fn dash_means_stdout() {
         .code(0)
         .stdout("to stdout");
     server.finish();
-}
-
-/// Runs fetch with `args` under script(1), so stdout and stderr are a terminal.
-fn on_terminal(args: &str) -> String {
-    let command = format!("{} {args}", env!("CARGO_BIN_EXE_fetch"));
-    let output = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("script(1) from util-linux");
-    String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
 #[test]

@@ -146,3 +146,62 @@ fn missing_data_file_is_refused_without_connecting() {
         "cannot read --data file '/nonexistent/fetch-body'",
     );
 }
+
+#[test]
+fn raw_sends_stdin_verbatim_and_prints_the_reply_verbatim() {
+    let request = b"GET /raw HTTP/1.0\nX-Odd:  as typed\n\n";
+    let response = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\n\r\n";
+    let server = serve_raw(move |mut stream| {
+        let mut got = vec![0u8; request.len()];
+        std::io::Read::read_exact(&mut stream, &mut got).unwrap();
+        std::io::Write::write_all(&mut stream, response.as_bytes()).unwrap();
+        // Keep the socket open: the last chunk must end the transfer.
+        hold_open(&mut stream, std::time::Duration::from_secs(20));
+        got
+    });
+    fetch()
+        .args(["--raw", &server.target()])
+        .write_stdin(&request[..])
+        .assert()
+        .code(0)
+        .stdout(response);
+    assert_eq!(server.finish(), request);
+}
+
+#[test]
+fn raw_keeps_the_exit_codes() {
+    let server = serve_raw(|mut stream| {
+        let mut got = vec![0u8; 5];
+        std::io::Read::read_exact(&mut stream, &mut got).unwrap();
+        got
+    });
+    fetch()
+        .args(["--raw", &server.target()])
+        .write_stdin("PING\n")
+        .assert()
+        .code(52);
+    assert_eq!(server.finish(), b"PING\n");
+}
+
+#[test]
+fn raw_refuses_an_empty_stdin_a_path_and_request_flags() {
+    let witness = Witness::new();
+    fetch()
+        .args(["--raw", &witness.target()])
+        .assert()
+        .code(2)
+        .stderr(contains("--raw needs the request on standard input"));
+    fetch()
+        .args(["--raw", &witness.target(), "/x"])
+        .write_stdin("GET / HTTP/1.0\r\n\r\n")
+        .assert()
+        .code(2)
+        .stderr(contains("give no PATH"));
+    fetch()
+        .args(["--raw", "-H", "X: y", &witness.target()])
+        .write_stdin("GET / HTTP/1.0\r\n\r\n")
+        .assert()
+        .code(2)
+        .stderr(contains("cannot be used with"));
+    witness.assert_untouched();
+}

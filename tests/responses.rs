@@ -186,14 +186,7 @@ fn closed_stdout_pipe_ends_quietly_with_exit_0() {
 #[test]
 fn on_a_terminal_the_head_is_shown_by_default() {
     let server = reply(ok_response(b"tty body"));
-    // script(1) gives fetch a pseudo-terminal as stdout.
-    let command = format!("{} {}", env!("CARGO_BIN_EXE_fetch"), server.target());
-    let output = Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
-        .stdin(Stdio::null())
-        .output()
-        .expect("script(1) from util-linux");
-    let seen = String::from_utf8_lossy(&output.stdout);
+    let seen = on_terminal(&server.target());
     assert!(seen.starts_with("HTTP/1.0 200 OK"), "{seen:?}");
     assert!(seen.ends_with("tty body"), "{seen:?}");
     server.finish();

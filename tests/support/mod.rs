@@ -282,3 +282,15 @@ impl Drop for Scratch {
         let _ = std::fs::remove_dir_all(&self.0);
     }
 }
+
+/// Runs fetch with `args` under script(1), so its stdout and stderr are a terminal;
+/// returns what the terminal showed.
+pub fn on_terminal(args: &str) -> String {
+    let command = format!("{} {args}", env!("CARGO_BIN_EXE_fetch"));
+    let output = std::process::Command::new("script")
+        .args(["-qec", &command, "/dev/null"])
+        .stdin(std::process::Stdio::null())
+        .output()
+        .expect("script(1) from util-linux");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
