@@ -92,6 +92,10 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "head", "body"])]
     raw: bool,
 
+    /// Hide the progress bar (errors are still printed)
+    #[arg(short = 's', long)]
+    silent: bool,
+
     /// Write the body to FILE, which appears only once the response is complete ('-' for stdout)
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
@@ -117,16 +121,29 @@ pub struct Plan {
     pub output: Option<std::path::PathBuf>,
     /// stdout is a terminal the user did not force: do not print a binary body.
     pub binary_guard: bool,
+    /// Show a progress bar on stderr.
+    pub progress: bool,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
 pub fn parse() -> Result<Plan, Error> {
-    parse_from(std::env::args_os(), std::io::stdout().is_terminal())
+    let terminals = Terminals {
+        stdout: std::io::stdout().is_terminal(),
+        stderr: std::io::stderr().is_terminal(),
+    };
+    parse_from(std::env::args_os(), terminals)
+}
+
+/// Which standard streams are terminals: several defaults depend on it.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Terminals {
+    pub stdout: bool,
+    pub stderr: bool,
 }
 
 pub fn parse_from(
     args: impl IntoIterator<Item = OsString>,
-    stdout_is_terminal: bool,
+    terminals: Terminals,
 ) -> Result<Plan, Error> {
     let command = Args::command().after_help(exit_codes_help());
     let matches = match command.try_get_matches_from(args) {
@@ -135,11 +152,16 @@ pub fn parse_from(
         Err(e) => return Err(Error::Usage(one_line(&e))),
     };
     let args = Args::from_arg_matches(&matches).map_err(|e| Error::Usage(one_line(&e)))?;
-    args.into_plan(stdout_is_terminal)
+    args.into_plan(terminals)
 }
 
 impl Args {
-    fn into_plan(self, stdout_is_terminal: bool) -> Result<Plan, Error> {
+    fn into_plan(self, terminals: Terminals) -> Result<Plan, Error> {
+        let stdout_is_terminal = terminals.stdout;
+        let to_file = self
+            .output
+            .as_ref()
+            .is_some_and(|path| path.as_os_str() != "-");
         let target = Target::parse(
             self.target.as_encoded_bytes(),
             self.path.as_ref().map(|p| p.as_encoded_bytes()),
@@ -213,7 +235,9 @@ impl Args {
                 || (!self.body && self.output.is_none() && stdout_is_terminal),
             // `-o -` is the user's way to print a binary body to a terminal anyway.
             binary_guard: self.output.is_none() && stdout_is_terminal,
-            output: self.output.filter(|path| path.as_os_str() != "-"),
+            // A bar only where a person watches, and never over a body on the same terminal.
+            progress: !self.silent && terminals.stderr && (to_file || !stdout_is_terminal),
+            output: self.output.filter(|_| to_file),
             head_request,
             raw: self.raw,
             fail_on_error: self.fail,
@@ -282,7 +306,7 @@ mod tests {
 
     fn plan(args: &[&str]) -> Result<Plan, Error> {
         let args = std::iter::once("fetch").chain(args.iter().copied());
-        parse_from(args.map(OsString::from), false)
+        parse_from(args.map(OsString::from), Terminals::default())
     }
 
     fn usage_message(args: &[&str]) -> String {
@@ -311,7 +335,11 @@ mod tests {
     fn head_shown_on_a_terminal_unless_body_only() {
         let on_tty = |args: &[&str]| {
             let args = std::iter::once("fetch").chain(args.iter().copied());
-            parse_from(args.map(OsString::from), true)
+            let terminals = Terminals {
+                stdout: true,
+                stderr: true,
+            };
+            parse_from(args.map(OsString::from), terminals)
                 .unwrap()
                 .include_head
         };
@@ -321,6 +349,22 @@ mod tests {
         // The last of -i and -b wins, so an alias can be overridden.
         assert!(!plan(&["-i", "-b", "h"]).unwrap().include_head);
         assert!(plan(&["-b", "-i", "h"]).unwrap().include_head);
+    }
+
+    #[test]
+    fn progress_bar_only_on_a_terminal_stderr_and_never_over_the_body() {
+        let progress = |args: &[&str], stdout: bool, stderr: bool| {
+            let args = std::iter::once("fetch").chain(args.iter().copied());
+            parse_from(args.map(OsString::from), Terminals { stdout, stderr })
+                .unwrap()
+                .progress
+        };
+        assert!(progress(&["h"], false, true)); // fetch h | less
+        assert!(progress(&["-o", "f", "h"], true, true));
+        assert!(!progress(&["h"], true, true)); // the body is on the terminal
+        assert!(!progress(&["-o", "-", "h"], true, true));
+        assert!(!progress(&["h"], false, false)); // CI logs
+        assert!(!progress(&["-s", "-o", "f", "h"], true, true));
     }
 
     #[test]

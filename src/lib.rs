@@ -27,6 +27,9 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         Some(path) => Output::file(path)?,
         None => Output::stdout(plan.binary_guard)?,
     };
+    if plan.progress {
+        out = out.with_progress();
+    }
     match fetch(plan, &clock, &mut out) {
         Ok(()) => out.finish(),
         Err(error) => Err(out.abandon(error)),

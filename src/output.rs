@@ -6,6 +6,8 @@ use std::io::{self, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::error::Error;
 
 /// How much of the body is looked at to decide whether it is binary.
@@ -20,6 +22,7 @@ pub struct Output {
     guard: Guard,
     /// Bytes written to `file`, head included.
     written: u64,
+    progress: Option<ProgressBar>,
 }
 
 struct Target {
@@ -52,6 +55,7 @@ impl Output {
                 Guard::Off
             },
             written: 0,
+            progress: None,
         })
     }
 
@@ -81,7 +85,26 @@ impl Output {
             }),
             guard: Guard::Off,
             written: 0,
+            progress: None,
         })
+    }
+
+    /// Shows a progress bar on stderr while the body is written.
+    pub fn with_progress(mut self) -> Output {
+        let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
+        bar.set_style(style("{spinner} {bytes} {binary_bytes_per_sec} {elapsed}"));
+        self.progress = Some(bar);
+        self
+    }
+
+    /// Once the head has said how long the body is, the bar shows percent and ETA.
+    pub fn set_body_length(&self, length: Option<u64>) {
+        if let (Some(bar), Some(length)) = (&self.progress, length) {
+            bar.set_length(length);
+            bar.set_style(style(
+                "{bytes}/{total_bytes} [{bar:30}] {percent}% {binary_bytes_per_sec} ETA {eta}",
+            ));
+        }
     }
 
     pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Error> {
@@ -89,6 +112,9 @@ impl Output {
     }
 
     pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if let Some(bar) = &self.progress {
+            bar.inc(bytes.len() as u64);
+        }
         match &mut self.guard {
             Guard::Off => self.write_out(bytes),
             Guard::Suppressing(count) => {
@@ -136,6 +162,7 @@ impl Output {
 
     /// The response is complete: flush what the guard held, give the file its name.
     pub fn finish(mut self) -> Result<(), Error> {
+        self.end_progress(ProgressBar::finish);
         self.decide()?;
         self.note_suppressed();
         if let Some(target) = self.target.take() {
@@ -152,6 +179,7 @@ impl Output {
     /// The response failed: keep what arrived where it cannot pass for the whole,
     /// and say so in the error.
     pub fn abandon(mut self, error: Error) -> Error {
+        self.end_progress(ProgressBar::abandon);
         // Held bytes are the user's too; if writing them fails, the error at hand matters more.
         let _ = self.decide();
         self.note_suppressed();
@@ -178,6 +206,15 @@ impl Output {
         }
     }
 
+    /// Leaves the bar's last state on screen and ends its line, which indicatif
+    /// does not, so that what follows (an error, the prompt) starts on its own line.
+    fn end_progress(&self, end: fn(&ProgressBar)) {
+        if let Some(bar) = &self.progress {
+            end(bar);
+            let _ = writeln!(io::stderr());
+        }
+    }
+
     fn note_suppressed(&self) {
         if let Guard::Suppressing(count) = self.guard {
             let _ = writeln!(
@@ -186,6 +223,13 @@ impl Output {
             );
         }
     }
+}
+
+/// Our templates are constants that parse; the fallback only keeps this panic-free.
+fn style(template: &str) -> ProgressStyle {
+    ProgressStyle::with_template(template)
+        .unwrap_or_else(|_| ProgressStyle::default_bar())
+        .progress_chars("=> ")
 }
 
 fn file_error(path: &Path, why: &str) -> Error {

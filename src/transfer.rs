@@ -204,6 +204,10 @@ pub fn exchange(
             });
         }
     }
+    out.set_body_length(match head.body {
+        BodyLength::Exactly(length) => Some(length),
+        BodyLength::Chunked | BodyLength::UntilClose => None,
+    });
     let mut body = Body::new(head.body, plan.max_size, plan.raw);
     let mut done = body.feed(early_body, out, addr)?;
     while !done {

@@ -168,3 +168,35 @@ fn short_text_body_is_printed_to_a_terminal() {
     server.finish();
     assert_eq!(seen, "short text");
 }
+
+#[test]
+fn progress_bar_shows_on_a_terminal_stderr_and_silent_hides_it() {
+    let dir = Scratch::new("o-progress");
+    let body = pattern(40_000);
+    let trickle = |body: Vec<u8>| {
+        serve(move |stream| {
+            stream
+                .write_all(
+                    format!("HTTP/1.0 200 OK\r\nContent-Length: {}\r\n\r\n", body.len()).as_bytes(),
+                )
+                .unwrap();
+            // Slow enough for the bar to be drawn a few times.
+            for piece in body.chunks(4000) {
+                stream.write_all(piece).unwrap();
+                thread::sleep(Duration::from_millis(60));
+            }
+        })
+    };
+    let file = dir.path("slow.bin");
+    let server = trickle(body.clone());
+    let seen = on_terminal(&format!("-o {} {}", file.display(), server.target()));
+    server.finish();
+    assert!(seen.contains("/39.06 KiB"), "{seen:?}");
+    assert!(seen.contains("100%"), "{seen:?}");
+    assert_same_bytes(&std::fs::read(&file).unwrap(), &body);
+
+    let server = trickle(body.clone());
+    let seen = on_terminal(&format!("-s -o {} {}", file.display(), server.target()));
+    server.finish();
+    assert_eq!(seen, "");
+}
