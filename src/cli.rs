@@ -8,11 +8,14 @@ use std::io::IsTerminal;
 
 use clap::{CommandFactory, FromArgMatches, Parser};
 
+use std::net::IpAddr;
+
 use crate::clock::Timeouts;
+use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
 use crate::request;
-use crate::target::Target;
+use crate::target::{Host, Target};
 
 /// Fetch a URL over plain HTTP/1.0 and say exactly what happened on the wire.
 ///
@@ -92,6 +95,18 @@ pub struct Args {
     #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "head", "body"])]
     raw: bool,
 
+    /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)
+    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
+    resolve: Vec<String>,
+
+    /// Use only IPv4 addresses
+    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    ipv4: bool,
+
+    /// Use only IPv6 addresses
+    #[arg(short = '6', long = "ipv6")]
+    ipv6: bool,
+
     /// Hide the progress bar (errors are still printed)
     #[arg(short = 's', long)]
     silent: bool,
@@ -109,6 +124,7 @@ pub struct Args {
 #[derive(Debug, Clone)]
 pub struct Plan {
     pub target: Target,
+    pub lookup: Lookup,
     pub request: Vec<u8>,
     pub timeouts: Timeouts,
     pub include_head: bool,
@@ -167,6 +183,7 @@ impl Args {
             self.path.as_ref().map(|p| p.as_encoded_bytes()),
         )
         .map_err(Error::Usage)?;
+        let lookup = self.lookup(&target)?;
         let body = self.data.as_deref().map(read_data).transpose()?;
         let method = match &self.method {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
@@ -222,6 +239,7 @@ impl Args {
         };
         Ok(Plan {
             target,
+            lookup,
             request,
             timeouts: Timeouts {
                 connect: self.connect_timeout.0,
@@ -244,6 +262,63 @@ impl Args {
             max_size: self.max_size,
         })
     }
+}
+
+impl Args {
+    /// --resolve entries for this target, and -4/-6.
+    fn lookup(&self, target: &Target) -> Result<Lookup, Error> {
+        let family = match (self.ipv4, self.ipv6) {
+            (true, _) => Family::V4,
+            (_, true) => Family::V6,
+            _ => Family::Any,
+        };
+        if let Host::Ip(ip) = &target.host {
+            if family == Family::V4 && ip.is_ipv6() || family == Family::V6 && ip.is_ipv4() {
+                return Err(Error::Usage(format!(
+                    "the target {ip} is not of the family -4/-6 asks for"
+                )));
+            }
+        }
+        let mut pinned = None;
+        for entry in &self.resolve {
+            let (host, port, addrs) = parse_resolve(entry).map_err(Error::Usage)?;
+            // As with curl, a later entry for the same HOST:PORT wins.
+            if matches!(&target.host, Host::Name(name) if name.eq_ignore_ascii_case(&host))
+                && port == target.port
+            {
+                pinned = Some(addrs);
+            }
+        }
+        Ok(Lookup { pinned, family })
+    }
+}
+
+/// `HOST:PORT:ADDR[,ADDR...]` (curl's --resolve); IPv6 addresses with or without brackets.
+fn parse_resolve(entry: &str) -> Result<(String, u16, Vec<IpAddr>), String> {
+    let bad = |why: &str| format!("invalid --resolve '{}': {why}", entry.escape_debug());
+    let mut parts = entry.splitn(3, ':');
+    let (Some(host), Some(port), Some(addrs)) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(bad("expected HOST:PORT:ADDR[,ADDR...]"));
+    };
+    if host.is_empty() {
+        return Err(bad("the host is empty"));
+    }
+    let port = match port.parse::<u16>() {
+        Ok(n) if n != 0 && port.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => return Err(bad(&format!("port '{port}' is not 1-65535"))),
+    };
+    let addrs = addrs
+        .split(',')
+        .map(|a| {
+            let bare = a
+                .strip_prefix('[')
+                .and_then(|a| a.strip_suffix(']'))
+                .unwrap_or(a);
+            bare.parse::<IpAddr>()
+                .map_err(|_| bad(&format!("'{a}' is not an IP address")))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((host.to_string(), port, addrs))
 }
 
 /// BYTES for --max-size: a whole number, optionally with k, M or G (powers of 1024).
@@ -365,6 +440,49 @@ mod tests {
         assert!(!progress(&["-o", "-", "h"], true, true));
         assert!(!progress(&["h"], false, false)); // CI logs
         assert!(!progress(&["-s", "-o", "f", "h"], true, true));
+    }
+
+    #[test]
+    fn resolve_entries() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        assert_eq!(
+            parse_resolve("svc.test:8080:127.0.0.1,[::1],::2"),
+            Ok((
+                "svc.test".into(),
+                8080,
+                vec![ip("127.0.0.1"), ip("::1"), ip("::2")]
+            ))
+        );
+        for bad in [
+            "svc.test:80",
+            "svc.test:0:1.2.3.4",
+            "svc.test:+80:1.2.3.4",
+            ":80:1.2.3.4",
+            "h:80:nope",
+            "h:80:",
+        ] {
+            assert!(parse_resolve(bad).is_err(), "{bad}");
+        }
+        let p = plan(&[
+            "--resolve",
+            "other:80:10.0.0.1",
+            "--resolve",
+            "SVC.test:80:10.0.0.2",
+            "svc.test",
+        ])
+        .unwrap();
+        assert_eq!(p.lookup.pinned, Some(vec![ip("10.0.0.2")]));
+        let p = plan(&["--resolve", "svc.test:81:10.0.0.2", "svc.test"]).unwrap();
+        assert_eq!(p.lookup.pinned, None);
+    }
+
+    #[test]
+    fn family_flags() {
+        assert_eq!(plan(&["-4", "h"]).unwrap().lookup.family, Family::V4);
+        assert_eq!(plan(&["-6", "h"]).unwrap().lookup.family, Family::V6);
+        assert!(matches!(plan(&["-4", "-6", "h"]), Err(Error::Usage(_))));
+        assert!(matches!(plan(&["-4", "[::1]:80"]), Err(Error::Usage(_))));
+        assert!(matches!(plan(&["-6", "127.0.0.1"]), Err(Error::Usage(_))));
     }
 
     #[test]

@@ -1,23 +1,78 @@
 //! Name resolution and TCP connect, all within one deadline.
 
 use std::io;
-use std::net::{SocketAddr, TcpStream, ToSocketAddrs};
+use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
 use std::thread;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::clock::Clock;
-use crate::error::{Attempt, Elapsed, Error, Outcome};
+use crate::error::{Attempt, Error, Outcome};
 use crate::target::Host;
 
-/// Every address HOST has, in the resolver's order of preference (RFC 6724).
-pub fn resolve(host: &Host, port: u16, clock: &Clock) -> Result<Vec<SocketAddr>, Error> {
-    let name = match host {
-        Host::Ip(ip) => return Ok(vec![SocketAddr::new(*ip, port)]),
-        Host::Name(name) => name.clone(),
+/// Which addresses may be used: `-4`, `-6`, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Family {
+    Any,
+    V4,
+    V6,
+}
+
+impl Family {
+    fn admits(self, addr: &SocketAddr) -> bool {
+        match self {
+            Family::Any => true,
+            Family::V4 => addr.is_ipv4(),
+            Family::V6 => addr.is_ipv6(),
+        }
+    }
+}
+
+/// How the target's addresses are found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lookup {
+    /// From --resolve: these addresses, and no DNS.
+    pub pinned: Option<Vec<IpAddr>>,
+    pub family: Family,
+}
+
+/// The addresses to try for HOST:PORT: pinned ones, the IP literal, or every address
+/// the resolver knows, in its order of preference (RFC 6724); then those of the family.
+pub fn resolve(
+    host: &Host,
+    port: u16,
+    lookup: &Lookup,
+    clock: &Clock,
+) -> Result<Vec<SocketAddr>, Error> {
+    let addrs = match (&lookup.pinned, host) {
+        (Some(pinned), _) => pinned.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+        (None, Host::Ip(ip)) => vec![SocketAddr::new(*ip, port)],
+        (None, Host::Name(name)) => ask_resolver(name, port, clock)?,
     };
+    let found = addrs.len();
+    let addrs: Vec<SocketAddr> = addrs
+        .into_iter()
+        .filter(|a| lookup.family.admits(a))
+        .collect();
+    if addrs.is_empty() {
+        let wanted = if lookup.family == Family::V4 {
+            "IPv4 (-4)"
+        } else {
+            "IPv6 (-6)"
+        };
+        return Err(Error::Resolve {
+            host: host.to_string(),
+            elapsed: clock.elapsed(),
+            cause: format!("none of its {found} addresses is {wanted}"),
+        });
+    }
+    Ok(addrs)
+}
+
+fn ask_resolver(name: &str, port: u16, clock: &Clock) -> Result<Vec<SocketAddr>, Error> {
+    let name = name.to_string();
     // getaddrinfo cannot be cancelled, so it runs on a thread we can stop waiting
     // for: a resolver that never answers must not hold us past the deadline.
     let (tx, rx) = mpsc::channel();
@@ -69,33 +124,112 @@ fn lookup_cause(e: &io::Error) -> String {
         .to_string()
 }
 
-/// Tries each address in order until one connects, each bounded by what is left
-/// of the connect deadline.
+/// RFC 8305, 5: the recommended wait before starting the next attempt.
+const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
+
+/// Connects to the first address that answers, racing them Happy Eyeballs style
+/// (RFC 8305): families interleaved, IPv6 first; a new attempt every 250 ms, or at
+/// once when one fails; earlier attempts keep running. All within the connect deadline.
 pub fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), Error> {
-    let mut attempts = Vec::with_capacity(addrs.len());
-    for &addr in addrs {
-        let remaining = clock
-            .connect_deadline()
-            .map(|d| d.saturating_duration_since(Instant::now()));
-        if remaining.is_some_and(|r| r.is_zero()) {
-            attempts.push(Attempt {
-                addr,
-                outcome: Outcome::NotTried,
-            });
-            continue;
-        }
-        let outcome = match try_connect(addr, remaining) {
-            Ok(stream) => return Ok((stream, addr)),
-            Err(AttemptError::Local(e)) => return Err(Error::Local(e)),
-            Err(AttemptError::Failed(outcome)) => outcome,
+    let order = interleave(addrs);
+    let deadline = clock.connect_deadline();
+    if let [addr] = order[..] {
+        // One address: nothing to race, no thread needed.
+        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        return match try_connect(addr, remaining) {
+            Ok(stream) => Ok((stream, addr)),
+            Err(AttemptError::Local(e)) => Err(Error::Local(e)),
+            Err(AttemptError::Failed(outcome)) => {
+                Err(connect_error(vec![Attempt { addr, outcome }], clock))
+            }
         };
-        attempts.push(Attempt { addr, outcome });
     }
-    let elapsed: Elapsed = clock.elapsed();
+
+    let (tx, rx) = mpsc::channel();
+    let mut outcomes: Vec<Option<Outcome>> = vec![None; order.len()];
+    let mut started = 0;
+    let mut finished = 0;
+    let mut next_start = Instant::now();
+    loop {
+        let now = Instant::now();
+        if deadline.is_some_and(|d| now >= d) {
+            break;
+        }
+        if started < order.len() && now >= next_start {
+            let (index, addr, tx) = (started, order[started], tx.clone());
+            let remaining = deadline.map(|d| d.saturating_duration_since(now));
+            thread::Builder::new()
+                .name("connect".into())
+                .spawn(move || {
+                    // If another attempt already won, the receiver is gone and this
+                    // connection is dropped, which closes it.
+                    let _ = tx.send((index, try_connect(addr, remaining)));
+                })
+                .map_err(Error::Local)?;
+            started += 1;
+            next_start = now + ATTEMPT_DELAY;
+        }
+        if finished == order.len() {
+            break;
+        }
+        let wake = match (started < order.len(), deadline) {
+            (true, Some(d)) => Some(next_start.min(d)),
+            (true, None) => Some(next_start),
+            (false, d) => d,
+        };
+        let result = match wake {
+            Some(wake) => rx.recv_timeout(wake.saturating_duration_since(Instant::now())),
+            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+        };
+        match result {
+            Ok((index, Ok(stream))) => return Ok((stream, order[index])),
+            Ok((_, Err(AttemptError::Local(e)))) => return Err(Error::Local(e)),
+            Ok((index, Err(AttemptError::Failed(outcome)))) => {
+                outcomes[index] = Some(outcome);
+                finished += 1;
+                next_start = Instant::now();
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {}
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let attempts = order
+        .iter()
+        .zip(outcomes)
+        .enumerate()
+        .map(|(index, (&addr, outcome))| Attempt {
+            addr,
+            outcome: outcome.unwrap_or(if index < started {
+                Outcome::TimedOut
+            } else {
+                Outcome::NotTried
+            }),
+        })
+        .collect();
+    Err(connect_error(attempts, clock))
+}
+
+/// Exit 7 if any address refused or was unreachable, else 28: only silence everywhere
+/// is a time-out.
+fn connect_error(attempts: Vec<Attempt>, clock: &Clock) -> Error {
+    let elapsed = clock.elapsed();
     if attempts.iter().any(|a| a.outcome.is_refusal()) {
-        Err(Error::ConnectFailed { attempts, elapsed })
+        Error::ConnectFailed { attempts, elapsed }
     } else {
-        Err(Error::ConnectTimeout { attempts, elapsed })
+        Error::ConnectTimeout { attempts, elapsed }
+    }
+}
+
+/// IPv6 and IPv4 addresses alternated, IPv6 first, each family in resolver order.
+fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
+    let (v6, v4): (Vec<SocketAddr>, Vec<SocketAddr>) = addrs.iter().partition(|a| a.is_ipv6());
+    let mut order = Vec::with_capacity(addrs.len());
+    let (mut v6, mut v4) = (v6.into_iter(), v4.into_iter());
+    loop {
+        match (v6.next(), v4.next()) {
+            (None, None) => return order,
+            (a, b) => order.extend(a.into_iter().chain(b)),
+        }
     }
 }
 
@@ -106,10 +240,7 @@ enum AttemptError {
     Local(io::Error),
 }
 
-fn try_connect(
-    addr: SocketAddr,
-    timeout: Option<std::time::Duration>,
-) -> Result<TcpStream, AttemptError> {
+fn try_connect(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStream, AttemptError> {
     let socket = match Socket::new(Domain::for_address(addr), Type::STREAM, Some(Protocol::TCP)) {
         Ok(socket) => socket,
         // No IPv6 (or IPv4) on this machine: this address is unreachable, others may do.
@@ -145,5 +276,37 @@ fn classify(e: &io::Error) -> Outcome {
         AddrNotAvailable => Outcome::Unreachable("address not available".into()),
         PermissionDenied => Outcome::Unreachable("not permitted by a local firewall".into()),
         _ => Outcome::Unreachable(e.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn addrs(list: &[&str]) -> Vec<SocketAddr> {
+        list.iter().map(|a| a.parse().unwrap()).collect()
+    }
+
+    #[test]
+    fn families_alternate_ipv6_first() {
+        let mixed = addrs(&[
+            "10.0.0.1:80",
+            "10.0.0.2:80",
+            "[::1]:80",
+            "[::2]:80",
+            "[::3]:80",
+        ]);
+        assert_eq!(
+            interleave(&mixed),
+            addrs(&[
+                "[::1]:80",
+                "10.0.0.1:80",
+                "[::2]:80",
+                "10.0.0.2:80",
+                "[::3]:80"
+            ])
+        );
+        let v4 = addrs(&["10.0.0.2:80", "10.0.0.1:80"]);
+        assert_eq!(interleave(&v4), v4);
     }
 }

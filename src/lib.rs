@@ -37,7 +37,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
 }
 
 fn fetch(plan: &Plan, clock: &Clock, out: &mut Output) -> Result<(), Error> {
-    let addrs = connect::resolve(&plan.target.host, plan.target.port, clock)?;
+    let addrs = connect::resolve(&plan.target.host, plan.target.port, &plan.lookup, clock)?;
     let (stream, addr) = connect::connect(&addrs, clock)?;
     let exchange = transfer::Exchange {
         request: &plan.request,

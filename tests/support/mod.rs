@@ -163,10 +163,14 @@ pub struct Blackhole {
 }
 
 pub fn blackhole() -> Blackhole {
-    let listener = Socket::new(Domain::IPV4, Type::STREAM, None).expect("socket");
-    listener
-        .bind(&SocketAddr::from((Ipv4Addr::LOCALHOST, 0)).into())
-        .expect("bind");
+    blackhole_at("127.0.0.1:0")
+}
+
+/// A blackhole on a given address, such as `127.0.0.2:PORT` or `[::1]:0`.
+pub fn blackhole_at(bind: &str) -> Blackhole {
+    let bind: SocketAddr = bind.parse().expect("a socket address");
+    let listener = Socket::new(Domain::for_address(bind), Type::STREAM, None).expect("socket");
+    listener.bind(&bind.into()).expect("bind");
     listener.listen(0).expect("listen");
     let addr = listener
         .local_addr()

@@ -1,0 +1,157 @@
+//! --resolve, -4/-6 and Happy Eyeballs, all on loopback addresses.
+
+mod support;
+
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use predicates::str::contains;
+use support::*;
+
+fn answer_ok(stream: &mut std::net::TcpStream) {
+    stream.write_all(&ok_response(b"alive")).unwrap();
+}
+
+#[test]
+fn resolve_pins_a_name_without_dns_and_keeps_it_in_the_host_header() {
+    let server = serve(answer_ok);
+    let port = server.port();
+    fetch()
+        .args([
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1"),
+            &format!("svc.test:{port}"),
+            "/health",
+        ])
+        .assert()
+        .code(0)
+        .stdout("alive");
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.starts_with(&format!(
+            "GET /health HTTP/1.0\r\nHost: svc.test:{port}\r\n"
+        )),
+        "{request}"
+    );
+}
+
+#[test]
+fn dead_first_address_costs_about_250ms_not_the_connect_timeout() {
+    let dead = blackhole();
+    let port = dead.addr.port();
+    let live = serve_at(&format!("127.0.0.3:{port}"), answer_ok);
+    let start = Instant::now();
+    fetch()
+        .args([
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,127.0.0.3"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(0)
+        .stdout("alive");
+    let took = start.elapsed();
+    assert!(took < Duration::from_secs(1), "took {took:?}");
+    live.finish();
+}
+
+#[test]
+fn dead_ipv6_first_falls_back_to_ipv4_quickly() {
+    let live = serve(answer_ok);
+    let port = live.port();
+    let _dead = blackhole_at(&format!("[::1]:{port}"));
+    let start = Instant::now();
+    fetch()
+        .args([
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,[::1]"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(0)
+        .stdout("alive");
+    assert!(
+        start.elapsed() < Duration::from_secs(1),
+        "took {:?}",
+        start.elapsed()
+    );
+    live.finish();
+}
+
+#[test]
+fn every_refusing_address_is_listed_and_exit_is_7() {
+    let port = refused_port();
+    fetch()
+        .args([
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,127.0.0.2"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(7)
+        .stderr(contains("could not connect to any of 2 addresses after"))
+        .stderr(contains(format!(
+            "127.0.0.1:{port} connection refused, 127.0.0.2:{port} connection refused"
+        )));
+}
+
+#[test]
+fn all_silent_addresses_exit_28_within_the_one_deadline() {
+    let first = blackhole();
+    let port = first.addr.port();
+    let _second = blackhole_at(&format!("127.0.0.2:{port}"));
+    let start = Instant::now();
+    fetch()
+        .args([
+            "--connect-timeout",
+            "1",
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,127.0.0.2"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(28)
+        .stderr(contains(format!(
+            "127.0.0.1:{port} no answer, 127.0.0.2:{port} no answer"
+        )));
+    let took = start.elapsed();
+    assert!(
+        took >= Duration::from_millis(800) && took <= Duration::from_secs(3),
+        "took {took:?}"
+    );
+}
+
+#[test]
+fn ipv6_only_flag_picks_the_ipv6_address() {
+    let server = serve_at("[::1]:0", answer_ok);
+    let port = server.port();
+    fetch()
+        .args([
+            "-6",
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,[::1]"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(0)
+        .stdout("alive");
+    server.finish();
+}
+
+#[test]
+fn ipv4_only_flag_with_only_ipv6_addresses_exits_6() {
+    fetch()
+        .args(["-4", "--resolve", "svc.test:80:[::1]", "svc.test"])
+        .assert()
+        .code(6)
+        .stderr(contains("none of its 1 addresses is IPv4 (-4)"));
+}
+
+#[test]
+fn family_flag_contradicting_the_target_is_a_usage_error() {
+    fetch()
+        .args(["-4", "[::1]:80"])
+        .assert()
+        .code(2)
+        .stderr(contains("is not of the family -4/-6 asks for"));
+}
