@@ -107,6 +107,10 @@ pub struct Args {
     #[arg(short = '6', long = "ipv6")]
     ipv6: bool,
 
+    /// Trace each step on stderr with its time: `*` steps, `>` request head, `<` response head
+    #[arg(short = 'v', long)]
+    verbose: bool,
+
     /// Hide the progress bar (errors are still printed)
     #[arg(short = 's', long)]
     silent: bool,
@@ -139,6 +143,8 @@ pub struct Plan {
     pub binary_guard: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// -v: trace each step on stderr.
+    pub verbose: bool,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -254,7 +260,12 @@ impl Args {
             // `-o -` is the user's way to print a binary body to a terminal anyway.
             binary_guard: self.output.is_none() && stdout_is_terminal,
             // A bar only where a person watches, and never over a body on the same terminal.
-            progress: !self.silent && terminals.stderr && (to_file || !stdout_is_terminal),
+            // The bar would overwrite trace lines, so -v turns it off.
+            progress: !self.silent
+                && !self.verbose
+                && terminals.stderr
+                && (to_file || !stdout_is_terminal),
+            verbose: self.verbose,
             output: self.output.filter(|_| to_file),
             head_request,
             raw: self.raw,

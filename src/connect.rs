@@ -10,6 +10,7 @@ use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::clock::Clock;
 use crate::error::{Attempt, Error, Outcome};
+use crate::report::Report;
 use crate::target::Host;
 
 /// Which addresses may be used: `-4`, `-6`, or both.
@@ -45,11 +46,23 @@ pub fn resolve(
     port: u16,
     lookup: &Lookup,
     clock: &Clock,
+    report: &Report,
 ) -> Result<Vec<SocketAddr>, Error> {
-    let addrs = match (&lookup.pinned, host) {
-        (Some(pinned), _) => pinned.iter().map(|ip| SocketAddr::new(*ip, port)).collect(),
+    let addrs: Vec<SocketAddr> = match (&lookup.pinned, host) {
+        (Some(pinned), _) => {
+            report.step(format_args!(
+                "{host}:{port} pinned by --resolve, DNS not asked"
+            ));
+            pinned.iter().map(|ip| SocketAddr::new(*ip, port)).collect()
+        }
         (None, Host::Ip(ip)) => vec![SocketAddr::new(*ip, port)],
-        (None, Host::Name(name)) => ask_resolver(name, port, clock)?,
+        (None, Host::Name(name)) => {
+            report.step(format_args!("resolving {name}"));
+            let addrs = ask_resolver(name, port, clock)?;
+            let list: Vec<String> = addrs.iter().map(|a| a.ip().to_string()).collect();
+            report.step(format_args!("{name} is {}", list.join(", ")));
+            addrs
+        }
     };
     let found = addrs.len();
     let addrs: Vec<SocketAddr> = addrs
@@ -130,16 +143,26 @@ const ATTEMPT_DELAY: Duration = Duration::from_millis(250);
 /// Connects to the first address that answers, racing them Happy Eyeballs style
 /// (RFC 8305): families interleaved, IPv6 first; a new attempt every 250 ms, or at
 /// once when one fails; earlier attempts keep running. All within the connect deadline.
-pub fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, SocketAddr), Error> {
+pub fn connect(
+    addrs: &[SocketAddr],
+    clock: &Clock,
+    report: &mut Report,
+) -> Result<(TcpStream, SocketAddr), Error> {
     let order = interleave(addrs);
     let deadline = clock.connect_deadline();
     if let [addr] = order[..] {
         // One address: nothing to race, no thread needed.
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+        report.step(format_args!("connecting to {addr}"));
+        report.num_connects += 1;
         return match try_connect(addr, remaining) {
-            Ok(stream) => Ok((stream, addr)),
+            Ok(stream) => {
+                report.step(format_args!("connected to {addr}"));
+                Ok((stream, addr))
+            }
             Err(AttemptError::Local(e)) => Err(Error::Local(e)),
             Err(AttemptError::Failed(outcome)) => {
+                report.step(format_args!("{addr}: {outcome}"));
                 Err(connect_error(vec![Attempt { addr, outcome }], clock))
             }
         };
@@ -158,6 +181,8 @@ pub fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, Socket
         if started < order.len() && now >= next_start {
             let (index, addr, tx) = (started, order[started], tx.clone());
             let remaining = deadline.map(|d| d.saturating_duration_since(now));
+            report.step(format_args!("connecting to {addr}"));
+            report.num_connects += 1;
             thread::Builder::new()
                 .name("connect".into())
                 .spawn(move || {
@@ -182,9 +207,13 @@ pub fn connect(addrs: &[SocketAddr], clock: &Clock) -> Result<(TcpStream, Socket
             None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
         };
         match result {
-            Ok((index, Ok(stream))) => return Ok((stream, order[index])),
+            Ok((index, Ok(stream))) => {
+                report.step(format_args!("connected to {}", order[index]));
+                return Ok((stream, order[index]));
+            }
             Ok((_, Err(AttemptError::Local(e)))) => return Err(Error::Local(e)),
             Ok((index, Err(AttemptError::Failed(outcome)))) => {
+                report.step(format_args!("{}: {outcome}", order[index]));
                 outcomes[index] = Some(outcome);
                 finished += 1;
                 next_start = Instant::now();

@@ -9,6 +9,7 @@ pub mod connect;
 pub mod duration;
 pub mod error;
 pub mod output;
+pub mod report;
 pub mod request;
 pub mod response;
 pub mod target;
@@ -18,6 +19,7 @@ use cli::Plan;
 use clock::Clock;
 use error::Error;
 use output::Output;
+use report::Report;
 
 /// Carries out a checked plan: resolve, connect, send, stream the response out.
 pub fn run(plan: &Plan) -> Result<(), Error> {
@@ -30,15 +32,20 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     if plan.progress {
         out = out.with_progress();
     }
-    match fetch(plan, &clock, &mut out) {
+    let mut report = Report::new(plan.verbose);
+    match fetch(plan, &clock, &mut out, &mut report) {
         Ok(()) => out.finish(),
         Err(error) => Err(out.abandon(error)),
     }
 }
 
-fn fetch(plan: &Plan, clock: &Clock, out: &mut Output) -> Result<(), Error> {
-    let addrs = connect::resolve(&plan.target.host, plan.target.port, &plan.lookup, clock)?;
-    let (stream, addr) = connect::connect(&addrs, clock)?;
+fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Error> {
+    let target = &plan.target;
+    let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
+    report.namelookup = Some(report.elapsed());
+    let (stream, addr) = connect::connect(&addrs, clock, report)?;
+    report.connect = Some(report.elapsed());
+    report.remote = Some(addr);
     let exchange = transfer::Exchange {
         request: &plan.request,
         include_head: plan.include_head,
@@ -47,5 +54,9 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output) -> Result<(), Error> {
         max_size: plan.max_size,
         raw: plan.raw,
     };
-    transfer::exchange(stream, addr, clock, &exchange, out)
+    let result = transfer::exchange(stream, addr, clock, &exchange, out, report);
+    if let Err(error) = &result {
+        report.step(format_args!("stopped: {error}"));
+    }
+    result
 }

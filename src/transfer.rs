@@ -8,6 +8,7 @@ use crate::chunked::ChunkedDecoder;
 use crate::clock::Clock;
 use crate::error::{Error, TimeLimit};
 use crate::output::Output;
+use crate::report::Report;
 use crate::response::{BodyLength, HeadError, HeadReader};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
@@ -125,6 +126,7 @@ pub fn exchange(
     clock: &Clock,
     plan: &Exchange,
     out: &mut Output,
+    report: &mut Report,
 ) -> Result<(), Error> {
     let mut link = Link {
         stream,
@@ -135,7 +137,14 @@ pub fn exchange(
     };
     // A server may answer (say, with an error) and close before reading the whole
     // request; its reply is worth more than our send error, so read it first.
+    let head_end = find_subslice(plan.request, b"\r\n\r\n").map_or(plan.request.len(), |i| i + 4);
+    report.head('>', &plan.request[..head_end]);
+    report.size_request = plan.request.len() as u64;
     let send_error = link.send(plan.request).err();
+    match &send_error {
+        None => report.step(format_args!("{} bytes sent", plan.request.len())),
+        Some(e) => report.step(format_args!("sending failed: {e}")),
+    }
     let send_failed = |link: &Link, error: Error| match &send_error {
         Some(e) if link.received == 0 => Error::Send {
             addr,
@@ -149,7 +158,13 @@ pub fn exchange(
     let mut reader = HeadReader::new(plan.head_request);
     let head = loop {
         let n = match link.read(&mut buf) {
-            Ok(n) => n,
+            Ok(n) => {
+                if link.received == n as u64 && n > 0 {
+                    report.starttransfer = Some(report.elapsed());
+                    report.step(format_args!("first byte received"));
+                }
+                n
+            }
             Err(failure) => {
                 // Whatever arrived is the user's, even if it is not a complete head.
                 out.write_body(reader.buffered())?;
@@ -186,6 +201,9 @@ pub fn exchange(
     };
 
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
+    report.head('<', head_bytes);
+    report.size_header = head.len as u64;
+    report.http_code = Some(head.status);
     if plan.include_head {
         out.write_head(head_bytes)?;
     }
@@ -209,15 +227,46 @@ pub fn exchange(
         BodyLength::Chunked | BodyLength::UntilClose => None,
     });
     let mut body = Body::new(head.body, plan.max_size, plan.raw);
+    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out, clock);
+    report.size_download = body.written.bytes;
+    if result.is_ok() {
+        if body.ended_by_close() {
+            report.step(format_args!(
+                "peer closed after {} bytes ({} of body)",
+                link.received, body.written.bytes
+            ));
+        } else {
+            report.step(format_args!(
+                "body complete: {} bytes after {} received",
+                body.written.bytes, link.received
+            ));
+        }
+    }
+    result
+}
+
+fn receive_body(
+    body: &mut Body,
+    early_body: &[u8],
+    link: &mut Link,
+    buf: &mut [u8],
+    out: &mut Output,
+    clock: &Clock,
+) -> Result<(), Error> {
+    let addr = link.addr;
     let mut done = body.feed(early_body, out, addr)?;
     while !done {
-        let n = link.read(&mut buf).map_err(|f| link.error(f))?;
+        let n = link.read(buf).map_err(|f| link.error(f))?;
         if n == 0 {
             return body.closed(addr, clock);
         }
         done = body.feed(&buf[..n], out, addr)?;
     }
     Ok(())
+}
+
+fn find_subslice(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
 }
 
 /// Where the body ends, and how much of it has come.
@@ -318,6 +367,10 @@ impl Body {
         }
     }
 
+    fn ended_by_close(&self) -> bool {
+        matches!(self.framing, Framing::UntilClose)
+    }
+
     /// The peer closed before `feed` saw the end: complete only for UntilClose.
     fn closed(&self, addr: SocketAddr, clock: &Clock) -> Result<(), Error> {
         let elapsed = clock.elapsed();
@@ -390,7 +443,9 @@ mod tests {
             raw: false,
         };
         let mut out = Output::stdout(false).unwrap();
-        let error = super::exchange(stream, addr, &clock, &exchange, &mut out).unwrap_err();
+        let mut report = Report::new(false);
+        let error =
+            super::exchange(stream, addr, &clock, &exchange, &mut out, &mut report).unwrap_err();
         assert_eq!(error.exit_code(), 55, "{error}");
         assert!(
             error
