@@ -16,6 +16,7 @@ use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
 use crate::request;
 use crate::target::{Host, Target};
+use crate::writeout::WriteOut;
 
 /// Fetch a URL over plain HTTP/1.0 and say exactly what happened on the wire.
 ///
@@ -111,6 +112,10 @@ pub struct Args {
     #[arg(short = 'v', long)]
     verbose: bool,
 
+    /// After the transfer, print FORMAT to stdout: %{http_code}, %{time_total}, %{json}, ...
+    #[arg(short = 'w', long, value_name = "FORMAT")]
+    write_out: Option<WriteOut>,
+
     /// Hide the progress bar (errors are still printed)
     #[arg(short = 's', long)]
     silent: bool,
@@ -145,6 +150,9 @@ pub struct Plan {
     pub progress: bool,
     /// -v: trace each step on stderr.
     pub verbose: bool,
+    pub write_out: Option<WriteOut>,
+    /// The target as a URL, for -w's %{url}.
+    pub url: String,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -243,6 +251,7 @@ impl Args {
         } else {
             method == "HEAD"
         };
+        let url = format!("http://{}{}", target.host_header(), target.path);
         Ok(Plan {
             target,
             lookup,
@@ -266,6 +275,8 @@ impl Args {
                 && terminals.stderr
                 && (to_file || !stdout_is_terminal),
             verbose: self.verbose,
+            write_out: self.write_out,
+            url,
             output: self.output.filter(|_| to_file),
             head_request,
             raw: self.raw,

@@ -186,6 +186,35 @@ pub enum Error {
 }
 
 impl Error {
+    /// A stable name for the failure class, for `-w '%{json}'` (`error_kind`).
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Error::Usage(_) => "usage",
+            Error::Local(_) => "local",
+            Error::Resolve { .. } | Error::ResolveTimeout { .. } => "resolve",
+            Error::ConnectFailed { attempts, .. } => {
+                if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
+                    "refused"
+                } else {
+                    "unreachable"
+                }
+            }
+            Error::ConnectTimeout { .. } => "connect_timeout",
+            Error::Send { .. } => "send",
+            Error::ResponseTimeout { .. } => "response_timeout",
+            Error::EmptyReply { .. } => "empty_reply",
+            Error::Reset { .. } | Error::Receive { .. } => "reset",
+            Error::NotHttp { .. } => "not_http",
+            Error::BadHead { .. } => "bad_head",
+            Error::BadChunk { .. } => "bad_chunk",
+            Error::Partial { .. } | Error::PartialChunked { .. } => "partial",
+            Error::HttpStatus { .. } => "http_error",
+            Error::TooLarge { .. } => "too_large",
+            Error::Write(_) | Error::OutputClosed => "write",
+            Error::PartKept { source, .. } => source.kind(),
+        }
+    }
+
     pub fn exit_code(&self) -> u8 {
         match self {
             Error::Usage(_) => 2,

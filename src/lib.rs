@@ -14,8 +14,11 @@ pub mod request;
 pub mod response;
 pub mod target;
 pub mod transfer;
+pub mod writeout;
 
 use cli::Plan;
+use std::io::Write;
+
 use clock::Clock;
 use error::Error;
 use output::Output;
@@ -33,10 +36,19 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         out = out.with_progress();
     }
     let mut report = Report::new(plan.verbose);
-    match fetch(plan, &clock, &mut out, &mut report) {
+    let result = match fetch(plan, &clock, &mut out, &mut report) {
         Ok(()) => out.finish(),
         Err(error) => Err(out.abandon(error)),
+    };
+    if let Some(write_out) = &plan.write_out {
+        let ending = writeout::Ending {
+            error: result.as_ref().err(),
+            url: &plan.url,
+        };
+        // After the body, on stdout, as with curl; a closed stdout has no reader to tell.
+        let _ = std::io::stdout().write_all(write_out.render(&report, &ending).as_bytes());
     }
+    result
 }
 
 fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Error> {

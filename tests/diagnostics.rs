@@ -148,3 +148,143 @@ fn verbose_shows_pinned_addresses_and_every_attempt() {
     ];
     assert!(order.windows(2).all(|w| w[0] < w[1]), "{stderr}");
 }
+
+#[test]
+fn write_out_reports_the_transfer_after_the_body() {
+    let response = "HTTP/1.0 201 Created\r\nContent-Length: 4\r\n\r\nbody";
+    let server = reply(response);
+    let target = server.target();
+    let port = server.port();
+    let format = "\\n%{http_code} %{response_code} %{size_download} %{size_header} %{size_request} \
+                  %{remote_ip} %{remote_port} %{num_connects} %{num_retries} %{exitcode} [%{errormsg}] %{url}%%\\t.";
+    let expected = format!(
+        "body\n201 201 4 {} {} 127.0.0.1 {port} 1 0 0 [] http://{target}/x%\t.",
+        response.len() - "body".len(),
+        request_size(&target) + 1
+    );
+    fetch()
+        .args(["-w", format, &target, "/x"])
+        .assert()
+        .code(0)
+        .stdout(expected);
+    server.finish();
+}
+
+#[test]
+fn write_out_times_are_cumulative_and_ordered() {
+    let server = reply(ok_response(b"t"));
+    let assert = fetch()
+        .args([
+            "-w",
+            "\\n%{time_namelookup} %{time_connect} %{time_starttransfer} %{time_total}",
+            &server.target(),
+        ])
+        .assert()
+        .code(0);
+    server.finish();
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let times: Vec<f64> = stdout
+        .lines()
+        .nth(1)
+        .unwrap()
+        .split(' ')
+        .map(|t| t.parse().unwrap())
+        .collect();
+    assert_eq!(times.len(), 4);
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
+    assert!(times[3] > 0.0 && times[3] < 5.0, "{times:?}");
+    // Microsecond precision: six decimals.
+    assert!(
+        stdout
+            .lines()
+            .nth(1)
+            .unwrap()
+            .split(' ')
+            .all(|t| t.split('.').nth(1).map(str::len) == Some(6)),
+        "{stdout}"
+    );
+}
+
+fn json_of(stdout: &[u8]) -> serde_json::Value {
+    serde_json::from_slice(stdout)
+        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(stdout)))
+}
+
+#[test]
+fn write_out_json_on_failure_carries_the_exit_code_and_error_kind() {
+    let port = refused_port();
+    let assert = fetch()
+        .args(["-w", "%{json}", &format!("127.0.0.1:{port}")])
+        .assert()
+        .code(7);
+    let json = json_of(&assert.get_output().stdout);
+    assert_eq!(json["exitcode"], 7);
+    assert_eq!(json["error_kind"], "refused");
+    assert_eq!(json["http_code"], 0);
+    assert_eq!(json["num_connects"], 1);
+    assert!(
+        json["errormsg"]
+            .as_str()
+            .unwrap()
+            .contains("connection refused")
+    );
+
+    let server = serve(|stream| hold_open(stream, Duration::from_secs(10)));
+    let port = server.port();
+    let assert = fetch()
+        .args(["-w", "%{json}", "--read-timeout", "200ms", &server.target()])
+        .assert()
+        .code(29);
+    server.finish();
+    let json = json_of(&assert.get_output().stdout);
+    assert_eq!(json["exitcode"], 29);
+    assert_eq!(json["error_kind"], "response_timeout");
+    assert_eq!(json["remote_port"], port);
+    assert_eq!(json["remote_ip"], "127.0.0.1");
+}
+
+#[test]
+fn write_out_json_on_success_has_every_field() {
+    let server = reply(ok_response(b"12345"));
+    let assert = fetch()
+        .args(["-b", "-o", "/dev/null", "-w", "%{json}", &server.target()])
+        .assert()
+        .code(0);
+    server.finish();
+    let json = json_of(&assert.get_output().stdout);
+    for key in [
+        "http_code",
+        "response_code",
+        "time_namelookup",
+        "time_connect",
+        "time_starttransfer",
+        "time_total",
+        "size_download",
+        "size_header",
+        "size_request",
+        "remote_ip",
+        "remote_port",
+        "num_connects",
+        "num_retries",
+        "exitcode",
+        "errormsg",
+        "error_kind",
+        "url",
+    ] {
+        assert!(json.get(key).is_some(), "no {key} in {json}");
+    }
+    assert_eq!(json["size_download"], 5);
+    assert_eq!(json["error_kind"], serde_json::Value::Null);
+    assert_eq!(json["exitcode"], 0);
+}
+
+#[test]
+fn unknown_write_out_variable_is_a_usage_error_before_connecting() {
+    let witness = Witness::new();
+    fetch()
+        .args(["-w", "%{http_code} %{nope}", &witness.target()])
+        .assert()
+        .code(2)
+        .stderr(contains("unknown -w variable '%{nope}'"));
+    witness.assert_untouched();
+}
