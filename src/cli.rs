@@ -116,6 +116,23 @@ pub struct Args {
     #[arg(short = 'w', long, value_name = "FORMAT")]
     write_out: Option<WriteOut>,
 
+    /// Retry up to N times when the server could not be reached or asked to try again
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    retry: u32,
+
+    /// A fixed wait between retries [default: 1s, doubling up to 30s]
+    #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
+    retry_delay: Option<Timeout>,
+
+    /// Start no retry after DURATION since the start (0: no limit)
+    #[arg(
+        long,
+        value_name = "DURATION",
+        default_value = "0",
+        allow_negative_numbers = true
+    )]
+    retry_max_time: Timeout,
+
     /// Hide the progress bar (errors are still printed)
     #[arg(short = 's', long)]
     silent: bool,
@@ -127,6 +144,17 @@ pub struct Args {
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<u64>,
+}
+
+/// --retry and its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub count: u32,
+    /// --retry-delay; `None` for the default back-off.
+    pub delay: Option<std::time::Duration>,
+    pub max_time: Option<std::time::Duration>,
+    /// The request is GET or HEAD.
+    pub repeatable: bool,
 }
 
 /// Everything a fetch needs, checked: nothing here can fail to go on the wire.
@@ -151,6 +179,9 @@ pub struct Plan {
     /// -v: trace each step on stderr.
     pub verbose: bool,
     pub write_out: Option<WriteOut>,
+    pub retry: Retry,
+    /// -s: no progress bar, no retry announcements.
+    pub silent: bool,
     /// The target as a URL, for -w's %{url}.
     pub url: String,
 }
@@ -252,6 +283,12 @@ impl Args {
             method == "HEAD"
         };
         let url = format!("http://{}{}", target.host_header(), target.path);
+        // Only GET and HEAD may be sent again after the server may have seen them.
+        let request_is_repeatable = if self.raw {
+            request.starts_with(b"GET ") || request.starts_with(b"HEAD ")
+        } else {
+            method == "GET" || method == "HEAD"
+        };
         Ok(Plan {
             target,
             lookup,
@@ -276,6 +313,14 @@ impl Args {
                 && (to_file || !stdout_is_terminal),
             verbose: self.verbose,
             write_out: self.write_out,
+            retry: Retry {
+                count: self.retry,
+                // `--retry-delay 0` means no wait, not "no limit".
+                delay: self.retry_delay.map(|d| d.0.unwrap_or_default()),
+                max_time: self.retry_max_time.0,
+                repeatable: request_is_repeatable,
+            },
+            silent: self.silent,
             url,
             output: self.output.filter(|_| to_file),
             head_request,

@@ -17,28 +17,38 @@ pub struct Timeouts {
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: Instant,
+    /// Where the connect deadline counts from: each attempt gets the whole of it.
+    attempt_start: Instant,
     timeouts: Timeouts,
 }
 
 impl Clock {
     pub fn start(timeouts: Timeouts) -> Clock {
+        let now = Instant::now();
         Clock {
-            start: Instant::now(),
+            start: now,
+            attempt_start: now,
             timeouts,
         }
+    }
+
+    /// A retry: the connect deadline starts again; --max-time does not.
+    pub fn new_attempt(&mut self) {
+        self.attempt_start = Instant::now();
+    }
+
+    /// The --max-time deadline, if any.
+    pub fn total_deadline(&self) -> Option<Instant> {
+        self.timeouts.total.map(|t| self.start + t)
     }
 
     pub fn elapsed(&self) -> Elapsed {
         Elapsed(self.start.elapsed())
     }
 
-    fn total_deadline(&self) -> Option<Instant> {
-        self.timeouts.total.map(|t| self.start + t)
-    }
-
     /// The earlier of the connect deadline and the overall one.
     pub fn connect_deadline(&self) -> Option<Instant> {
-        let connect = self.timeouts.connect.map(|t| self.start + t);
+        let connect = self.timeouts.connect.map(|t| self.attempt_start + t);
         match (connect, self.total_deadline()) {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),

@@ -156,7 +156,9 @@ pub enum Error {
     #[error("HTTP error from {addr}: {status_line} (--fail: the body was not written)")]
     HttpStatus {
         addr: SocketAddr,
+        status: u16,
         status_line: String,
+        retry_after: Option<u64>,
     },
 
     #[error("{}", too_large_message(*.addr, *.limit, *.announced))]
@@ -212,6 +214,47 @@ impl Error {
             Error::TooLarge { .. } => "too_large",
             Error::Write(_) | Error::OutputClosed => "write",
             Error::PartKept { source, .. } => source.kind(),
+        }
+    }
+
+    /// A few words for a retry announcement.
+    pub fn brief(&self) -> String {
+        match self {
+            Error::HttpStatus { status_line, .. } => status_line.clone(),
+            Error::Resolve { .. } | Error::ResolveTimeout { .. } => "could not resolve host".into(),
+            Error::ConnectFailed { .. } if self.kind() == "refused" => "connection refused".into(),
+            Error::ConnectFailed { .. } => "host unreachable".into(),
+            Error::ConnectTimeout { .. } => "connect timed out".into(),
+            Error::ResponseTimeout { .. } => "response timed out".into(),
+            Error::EmptyReply { .. } => "empty reply".into(),
+            Error::Reset { .. } | Error::Receive { .. } => "connection reset".into(),
+            Error::PartKept { source, .. } => source.brief(),
+            other => other.to_string(),
+        }
+    }
+
+    /// Whether another attempt may help (see --retry): `None` never, `Some(true)`
+    /// always, `Some(false)` only for a request that is safe to repeat (GET, HEAD)
+    /// and only while nothing has been written to the output.
+    pub fn retry_class(&self) -> Option<bool> {
+        match self {
+            // The request never reached a server.
+            Error::Resolve { .. }
+            | Error::ResolveTimeout { .. }
+            | Error::ConnectFailed { .. }
+            | Error::ConnectTimeout { .. } => Some(true),
+            // The server may have acted on the request.
+            Error::EmptyReply { .. }
+            | Error::Reset { .. }
+            | Error::Receive { .. }
+            | Error::ResponseTimeout { .. } => Some(false),
+            // Statuses that say "try again" (RFC 9110, 15.5.9, 15.6), as curl retries.
+            Error::HttpStatus {
+                status: 408 | 429 | 500 | 502 | 503 | 504,
+                ..
+            } => Some(false),
+            Error::PartKept { source, .. } => source.retry_class(),
+            _ => None,
         }
     }
 
@@ -399,7 +442,9 @@ mod tests {
             Error::Write(io()),
             Error::HttpStatus {
                 addr: addr(),
+                status: 404,
                 status_line: "HTTP/1.1 404 Not Found".into(),
+                retry_after: None,
             },
             Error::TooLarge {
                 addr: addr(),

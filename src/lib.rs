@@ -18,15 +18,17 @@ pub mod writeout;
 
 use cli::Plan;
 use std::io::Write;
+use std::time::{Duration, Instant};
 
 use clock::Clock;
 use error::Error;
 use output::Output;
 use report::Report;
 
-/// Carries out a checked plan: resolve, connect, send, stream the response out.
+/// Carries out a checked plan: resolve, connect, send, stream the response out;
+/// again, as --retry allows.
 pub fn run(plan: &Plan) -> Result<(), Error> {
-    let clock = Clock::start(plan.timeouts);
+    let mut clock = Clock::start(plan.timeouts);
     // Before any socket: an unusable output must fail before the request is sent.
     let mut out = match &plan.output {
         Some(path) => Output::file(path)?,
@@ -36,7 +38,36 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         out = out.with_progress();
     }
     let mut report = Report::new(plan.verbose);
-    let result = match fetch(plan, &clock, &mut out, &mut report) {
+    let mut result = fetch(plan, &clock, &mut out, &mut report);
+    while let Err(error) = &result {
+        let Some(wait) = retry_wait(plan, &clock, &report, error) else {
+            break;
+        };
+        match out.restart() {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(restart_error) => {
+                result = Err(restart_error);
+                break;
+            }
+        }
+        if !plan.silent {
+            let _ = writeln!(
+                std::io::stderr(),
+                "fetch: attempt {} of {} in {:.1}s: {}",
+                report.num_retries + 2,
+                plan.retry.count + 1,
+                wait.as_secs_f64(),
+                error.brief()
+            );
+        }
+        std::thread::sleep(wait);
+        clock.new_attempt();
+        report.new_attempt();
+        report.num_retries += 1;
+        result = fetch(plan, &clock, &mut out, &mut report);
+    }
+    let result = match result {
         Ok(()) => out.finish(),
         Err(error) => Err(out.abandon(error)),
     };
@@ -49,6 +80,43 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         let _ = std::io::stdout().write_all(write_out.render(&report, &ending).as_bytes());
     }
     result
+}
+
+/// How long to wait before retrying after `error`, or `None` if no retry is due:
+/// retries used up, a failure that is not retried, or no time left for it.
+fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
+    let retry = &plan.retry;
+    if report.num_retries >= retry.count {
+        return None;
+    }
+    let always = error.retry_class()?;
+    if !always && !retry.repeatable {
+        return None;
+    }
+    let wait = match error {
+        Error::HttpStatus {
+            retry_after: Some(seconds),
+            ..
+        } => Duration::from_secs(*seconds),
+        // 1 s, doubling, at most 30 s.
+        _ => retry
+            .delay
+            .unwrap_or_else(|| Duration::from_secs((1u64 << report.num_retries.min(5)).min(30))),
+    };
+    if retry
+        .max_time
+        .is_some_and(|limit| report.elapsed() + wait > limit)
+    {
+        return None;
+    }
+    // --max-time bounds the whole command, waits included (unlike curl's per attempt).
+    if clock
+        .total_deadline()
+        .is_some_and(|deadline| Instant::now() + wait >= deadline)
+    {
+        return None;
+    }
+    Some(wait)
 }
 
 fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Error> {

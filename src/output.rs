@@ -2,7 +2,7 @@
 //! that only takes its name once the response is complete.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Write};
+use std::io::{self, Seek, Write};
 use std::os::fd::AsFd;
 use std::path::{Path, PathBuf};
 
@@ -105,6 +105,26 @@ impl Output {
                 "{bytes}/{total_bytes} [{bar:30}] {percent}% {binary_bytes_per_sec} ETA {eta}",
             ));
         }
+    }
+
+    /// Readies the output for another attempt: `false` when bytes already reached
+    /// the user (stdout), so a retry would repeat them. A temporary file starts afresh.
+    pub fn restart(&mut self) -> Result<bool, Error> {
+        match (&self.target, &mut self.guard) {
+            (Some(_), _) => {
+                self.file.set_len(0).map_err(Error::Write)?;
+                self.file.rewind().map_err(Error::Write)?;
+            }
+            (None, _) if self.written > 0 => return Ok(false),
+            (None, Guard::Sniffing(held)) => held.clear(),
+            (None, Guard::Suppressing(_)) => self.guard = Guard::Sniffing(Vec::new()),
+            (None, Guard::Off) => {}
+        }
+        self.written = 0;
+        if let Some(bar) = &self.progress {
+            bar.reset();
+        }
+        Ok(true)
     }
 
     pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Error> {

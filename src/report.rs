@@ -41,6 +41,19 @@ impl Report {
         }
     }
 
+    /// Another attempt: its figures replace the last one's; times still count
+    /// from the start, and the counters go on.
+    pub fn new_attempt(&mut self) {
+        self.namelookup = None;
+        self.connect = None;
+        self.starttransfer = None;
+        self.remote = None;
+        self.size_request = 0;
+        self.size_header = 0;
+        self.size_download = 0;
+        self.http_code = None;
+    }
+
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
     }

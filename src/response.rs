@@ -12,6 +12,8 @@ pub struct Head {
     /// The first line of the final head, without its line end, escaped for display.
     pub status_line: String,
     pub body: BodyLength,
+    /// `Retry-After` in seconds (RFC 9110, 10.2.3); the HTTP-date form is not used.
+    pub retry_after: Option<u64>,
 }
 
 impl Head {
@@ -154,12 +156,20 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
             None => BodyLength::UntilClose,
         }
     };
+    let retry_after = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("retry-after"))
+        .and_then(|h| std::str::from_utf8(h.value.trim_ascii()).ok())
+        .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .and_then(|v| v.parse().ok());
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
         status,
         status_line: first_line.trim_ascii_end().escape_ascii().to_string(),
         body,
+        retry_after,
     })
 }
 

@@ -210,7 +210,9 @@ pub fn exchange(
     if plan.fail_on_error && head.status >= 400 {
         return Err(Error::HttpStatus {
             addr,
+            status: head.status,
             status_line: head.status_line,
+            retry_after: head.retry_after,
         });
     }
     if let (Some(limit), BodyLength::Exactly(length)) = (plan.max_size, head.body) {

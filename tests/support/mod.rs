@@ -298,3 +298,42 @@ pub fn on_terminal(args: &str) -> String {
         .expect("script(1) from util-linux");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
+
+/// Serves connections in turn on 127.0.0.1, up to `max`, calling `handler(n, stream)`
+/// for the n-th (from 0) after reading its request. Stops at `max`, or when no new
+/// connection comes within `wait`. `finish` returns every request received, joined.
+pub fn serve_each(
+    max: usize,
+    wait: Duration,
+    handler: impl Fn(usize, TcpStream) + Send + 'static,
+) -> Server {
+    let listener = TcpListener::bind("127.0.0.1:0").expect("bind a loopback port");
+    let addr = listener.local_addr().expect("local address");
+    let thread = thread::spawn(move || {
+        let mut requests = Vec::new();
+        for n in 0..max {
+            let limit = if n == 0 {
+                Duration::from_secs(20)
+            } else {
+                wait
+            };
+            let Some(mut stream) = accept_within(&listener, limit) else {
+                break;
+            };
+            requests.extend(read_request(&mut stream));
+            handler(n, stream);
+        }
+        requests
+    });
+    Server {
+        addr,
+        thread: Some(thread),
+    }
+}
+
+/// How many requests `finish` returned: each starts with a request line.
+pub fn count_requests(requests: &[u8]) -> usize {
+    String::from_utf8_lossy(requests)
+        .matches(" HTTP/1.0\r\n")
+        .count()
+}
