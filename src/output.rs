@@ -46,22 +46,30 @@ impl Output {
             .as_fd()
             .try_clone_to_owned()
             .map_err(Error::Write)?;
-        Ok(Output {
-            file: File::from(fd),
-            target: None,
-            guard: if binary_guard {
-                Guard::Sniffing(Vec::new())
-            } else {
-                Guard::Off
-            },
-            written: 0,
-            progress: None,
-        })
+        let guard = if binary_guard {
+            Guard::Sniffing(Vec::new())
+        } else {
+            Guard::Off
+        };
+        Ok(Output::new(File::from(fd), None, guard))
     }
 
     /// A temporary file beside `dest`, created now so that an unwritable place fails
     /// before anything is sent. It becomes `dest` only in `finish`.
     pub fn file(dest: &Path) -> Result<Output, Error> {
+        match fs::metadata(dest) {
+            Ok(meta) if meta.is_dir() => return Err(file_error(dest, "is a directory")),
+            // A device or a FIFO (-o /dev/null, a named pipe) is written in place:
+            // renaming a file over it would replace it, /dev/null included.
+            Ok(meta) if !meta.is_file() => {
+                let file = OpenOptions::new()
+                    .write(true)
+                    .open(dest)
+                    .map_err(|e| file_error(dest, &e.to_string()))?;
+                return Ok(Output::new(file, None, Guard::Off));
+            }
+            _ => {}
+        }
         let name = dest
             .file_name()
             .ok_or_else(|| file_error(dest, "not a file name"))?;
@@ -69,24 +77,26 @@ impl Output {
         temp_name.push(name);
         temp_name.push(format!(".fetch-{}.tmp", std::process::id()));
         let temp = dest.with_file_name(temp_name);
-        if dest.is_dir() {
-            return Err(file_error(dest, "is a directory"));
-        }
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
             .open(&temp)
             .map_err(|e| file_error(dest, &e.to_string()))?;
-        Ok(Output {
+        let target = Target {
+            temp,
+            dest: dest.to_path_buf(),
+        };
+        Ok(Output::new(file, Some(target), Guard::Off))
+    }
+
+    fn new(file: File, target: Option<Target>, guard: Guard) -> Output {
+        Output {
             file,
-            target: Some(Target {
-                temp,
-                dest: dest.to_path_buf(),
-            }),
-            guard: Guard::Off,
+            target,
+            guard,
             written: 0,
             progress: None,
-        })
+        }
     }
 
     /// Shows a progress bar on stderr while the body is written.

@@ -28,6 +28,44 @@ fn complete_response_becomes_the_file() {
 }
 
 #[test]
+fn devices_and_named_pipes_are_written_in_place_not_replaced() {
+    use std::os::unix::fs::FileTypeExt;
+    let server = reply(ok_response(b"discarded"));
+    fetch()
+        .args(["-o", "/dev/null", &server.target()])
+        .assert()
+        .code(0)
+        .stderr("");
+    server.finish();
+    let null = std::fs::metadata("/dev/null").unwrap().file_type();
+    assert!(null.is_char_device(), "/dev/null was replaced");
+
+    let dir = Scratch::new("o-fifo");
+    let fifo = dir.path("fifo");
+    let made = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .unwrap();
+    assert!(made.success());
+    let reader = {
+        let fifo = fifo.clone();
+        thread::spawn(move || std::fs::read(fifo).unwrap())
+    };
+    let body = pattern(300_000);
+    let server = reply(ok_response(&body));
+    fetch()
+        .args(["-o", fifo.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(0)
+        .stderr("");
+    server.finish();
+    // Checked before joining: had the FIFO been replaced, its reader would wait forever.
+    assert!(std::fs::metadata(&fifo).unwrap().file_type().is_fifo());
+    assert_same_bytes(&reader.join().unwrap(), &body);
+    assert_eq!(dir.names(), ["fifo"]);
+}
+
+#[test]
 fn failure_before_any_byte_leaves_no_file_and_an_existing_one_untouched() {
     let dir = Scratch::new("o-none");
     let fresh = dir.path("fresh.txt");
