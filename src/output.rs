@@ -3,15 +3,20 @@
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Seek, Write};
-use std::os::fd::AsFd;
+use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rustix::fs::OFlags;
 
 use crate::error::Error;
 
 /// How much of the body is looked at to decide whether it is binary.
 const SNIFF_LEN: usize = 1024;
+
+/// Linux's default /proc/sys/fs/pipe-max-size, the most an unprivileged process may ask.
+pub const PIPE_SIZE: usize = 1 << 20;
 
 pub struct Output {
     /// stdout is a duplicate of fd 1: `io::stdout()` is line-buffered, which would
@@ -23,6 +28,8 @@ pub struct Output {
     /// Bytes written to `file`, head included.
     written: u64,
     progress: Option<ProgressBar>,
+    /// `file` is a pipe in blocking mode, so the body can be spliced into it.
+    pipe: bool,
 }
 
 struct Target {
@@ -90,13 +97,36 @@ impl Output {
     }
 
     fn new(file: File, target: Option<Target>, guard: Guard) -> Output {
+        let pipe = target.is_none() && is_blocking_pipe(&file);
+        if pipe {
+            // Linux pipes hold 64 KiB by default, so each 64 KiB write waits for the
+            // reader to empty the pipe. At the unprivileged maximum (1 MiB) writer and
+            // reader overlap (bench/: 1 GiB through `| cat` 2.9 × faster). The pipe is
+            // only a buffer; if the system refuses, the default still works.
+            let _ = rustix::pipe::fcntl_setpipe_size(&file, PIPE_SIZE);
+        }
         Output {
             file,
             target,
             guard,
             written: 0,
             progress: None,
+            pipe,
         }
+    }
+
+    /// The pipe to splice body bytes into: when the output is a pipe and nothing
+    /// needs to see the bytes on their way (the binary guard does).
+    pub fn splice_target(&self) -> Option<BorrowedFd<'_>> {
+        (self.pipe && matches!(self.guard, Guard::Off)).then(|| self.file.as_fd())
+    }
+
+    /// Counts body bytes that went into the pipe by splice.
+    pub fn spliced(&mut self, count: usize) {
+        if let Some(bar) = &self.progress {
+            bar.inc(count as u64);
+        }
+        self.written += count as u64;
     }
 
     /// Shows a progress bar on stderr while the body is written.
@@ -253,6 +283,13 @@ impl Output {
             );
         }
     }
+}
+
+/// A pipe in non-blocking mode (shared with a process that set O_NONBLOCK) would
+/// make a full pipe look like a socket timeout to splice; it gets plain writes.
+fn is_blocking_pipe(file: &File) -> bool {
+    let is_fifo = file.metadata().is_ok_and(|m| m.file_type().is_fifo());
+    is_fifo && rustix::fs::fcntl_getfl(file).is_ok_and(|flags| !flags.contains(OFlags::NONBLOCK))
 }
 
 /// Our templates are constants that parse; the fallback only keeps this panic-free.

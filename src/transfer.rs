@@ -2,7 +2,11 @@
 
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
+use std::os::fd::BorrowedFd;
 use std::time::Duration;
+
+use rustix::io::Errno;
+use rustix::pipe::SpliceFlags;
 
 use crate::chunked::ChunkedDecoder;
 use crate::clock::Clock;
@@ -13,6 +17,7 @@ use crate::response::{BodyLength, HeadError, HeadReader};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
 const BUF_SIZE: usize = 64 * 1024;
+const HEAD_BUF_SIZE: usize = 4 * 1024;
 
 pub struct Exchange<'a> {
     pub request: &'a [u8],
@@ -48,32 +53,52 @@ enum Failure {
 impl Link<'_> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Failure> {
         let wait = self.clock.next_wait().map_err(Failure::Timeout)?;
-        let timeout = wait.map(|(d, _)| d);
-        if self.read_timeout != Some(timeout) {
-            self.stream
-                .set_read_timeout(timeout)
-                .map_err(Failure::Other)?;
-            self.read_timeout = Some(timeout);
-        }
+        self.set_read_timeout(wait.map(|(d, _)| d))
+            .map_err(Failure::Other)?;
         loop {
             match self.stream.read(buf) {
                 Ok(n) => {
                     self.received += n as u64;
                     return Ok(n);
                 }
-                Err(e) => match classify(&e) {
-                    Some(Failure::Timeout(_)) => {
-                        let limit = wait
-                            .map(|(_, l)| l)
-                            .unwrap_or(TimeLimit::Idle(Duration::ZERO));
-                        return Err(Failure::Timeout(limit));
-                    }
-                    Some(other) => return Err(other),
-                    None if e.kind() == io::ErrorKind::Interrupted => continue,
-                    None => return Err(Failure::Other(e)),
-                },
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(read_failure(e, wait)),
             }
         }
+    }
+
+    /// Moves up to `len` bytes from the socket into `pipe` inside the kernel.
+    fn splice(&mut self, pipe: BorrowedFd, len: usize) -> Result<usize, SpliceFailure> {
+        let wait = self
+            .clock
+            .next_wait()
+            .map_err(|limit| SpliceFailure::Link(Failure::Timeout(limit)))?;
+        self.set_read_timeout(wait.map(|(d, _)| d))
+            .map_err(|e| SpliceFailure::Link(Failure::Other(e)))?;
+        loop {
+            match rustix::pipe::splice(&self.stream, None, pipe, None, len, SpliceFlags::MOVE) {
+                Ok(n) => {
+                    self.received += n as u64;
+                    return Ok(n);
+                }
+                Err(Errno::INTR) => continue,
+                // A kernel or a file that cannot splice: plain reads still work.
+                Err(Errno::INVAL | Errno::NOSYS) => return Err(SpliceFailure::Unsupported),
+                Err(Errno::PIPE) => return Err(SpliceFailure::OutputClosed),
+                Err(errno) => {
+                    let e = io::Error::from(errno);
+                    return Err(SpliceFailure::Link(read_failure(e, wait)));
+                }
+            }
+        }
+    }
+
+    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
+        if self.read_timeout != Some(timeout) {
+            self.stream.set_read_timeout(timeout)?;
+            self.read_timeout = Some(timeout);
+        }
+        Ok(())
     }
 
     fn send(&mut self, bytes: &[u8]) -> Result<(), io::Error> {
@@ -109,15 +134,23 @@ impl Link<'_> {
     }
 }
 
-/// A socket read timeout is `WouldBlock` on Unix and `TimedOut` elsewhere (std's
-/// `set_read_timeout` docs); both mean the same here.
-fn classify(e: &io::Error) -> Option<Failure> {
+/// What a failed socket read means. A read timeout is `WouldBlock` on Unix and
+/// `TimedOut` elsewhere (std's `set_read_timeout` docs); `wait` says which limit it was.
+fn read_failure(e: io::Error, wait: Option<(Duration, TimeLimit)>) -> Failure {
     use io::ErrorKind::*;
     match e.kind() {
-        WouldBlock | TimedOut => Some(Failure::Timeout(TimeLimit::Idle(Duration::ZERO))),
-        ConnectionReset | ConnectionAborted => Some(Failure::Reset),
-        _ => None,
+        WouldBlock | TimedOut => {
+            Failure::Timeout(wait.map_or(TimeLimit::Idle(Duration::ZERO), |(_, limit)| limit))
+        }
+        ConnectionReset | ConnectionAborted => Failure::Reset,
+        _ => Failure::Other(e),
     }
+}
+
+enum SpliceFailure {
+    Link(Failure),
+    OutputClosed,
+    Unsupported,
 }
 
 pub fn exchange(
@@ -154,7 +187,9 @@ pub fn exchange(
         _ => error,
     };
 
-    let mut buf = vec![0u8; BUF_SIZE];
+    // Small until a body needs more: most heads fit, and each page of the buffer
+    // is a page fault (bench/: a small response 4% faster than with 64 KiB here).
+    let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(plan.head_request);
     let head = loop {
         let n = match link.read(&mut buf) {
@@ -251,13 +286,32 @@ fn receive_body(
     body: &mut Body,
     early_body: &[u8],
     link: &mut Link,
-    buf: &mut [u8],
+    buf: &mut Vec<u8>,
     out: &mut Output,
     clock: &Clock,
 ) -> Result<(), Error> {
     let addr = link.addr;
     let mut done = body.feed(early_body, out, addr)?;
+    let mut splice = true;
     while !done {
+        // Body-only into a pipe: the kernel moves the bytes from the socket to the
+        // pipe without copying them through `buf` (8.7 GB/s against 3.8 GB/s, same pipe).
+        if let (true, Some(len), Some(pipe)) = (splice, body.splice_len(), out.splice_target()) {
+            match link.splice(pipe, len) {
+                Ok(0) => return body.closed(addr, clock),
+                Ok(n) => {
+                    out.spliced(n);
+                    done = body.spliced(n);
+                }
+                Err(SpliceFailure::Link(f)) => return Err(link.error(f)),
+                Err(SpliceFailure::OutputClosed) => return Err(Error::OutputClosed),
+                Err(SpliceFailure::Unsupported) => splice = false,
+            }
+            continue;
+        }
+        if buf.len() < BUF_SIZE {
+            buf.resize(BUF_SIZE, 0);
+        }
         let n = link.read(buf).map_err(|f| link.error(f))?;
         if n == 0 {
             return body.closed(addr, clock);
@@ -366,6 +420,32 @@ impl Body {
                 }
                 Ok(decoder.is_done())
             }
+        }
+    }
+
+    /// How many bytes may be spliced next: only plain bodies (a chunked one needs
+    /// decoding), never past Content-Length or --max-size. `None` means read instead,
+    /// as when --max-size is used up and one more byte must be seen to report it.
+    fn splice_len(&self) -> Option<usize> {
+        let room = self.written.limit - self.written.bytes;
+        let due = match self.framing {
+            Framing::Length { left, .. } => left.min(room),
+            Framing::UntilClose => room,
+            Framing::Chunked(_) => return None,
+        };
+        let len = due.min(crate::output::PIPE_SIZE as u64) as usize;
+        (len > 0).then_some(len)
+    }
+
+    /// Counts spliced bytes; returns true once the body is complete.
+    fn spliced(&mut self, count: usize) -> bool {
+        self.written.bytes += count as u64;
+        match &mut self.framing {
+            Framing::Length { left, .. } => {
+                *left -= count as u64;
+                *left == 0
+            }
+            _ => false,
         }
     }
 
