@@ -5,6 +5,7 @@ use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
 use std::time::Duration;
 
+use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
 use rustix::pipe::SpliceFlags;
 
@@ -73,8 +74,22 @@ impl Link<'_> {
             .clock
             .next_wait()
             .map_err(|limit| SpliceFailure::Link(Failure::Timeout(limit)))?;
-        self.set_read_timeout(wait.map(|(d, _)| d))
-            .map_err(|e| SpliceFailure::Link(Failure::Other(e)))?;
+        // splice(2) keeps the pipe locked while it waits for the socket, so during a
+        // pause the reader could not take the bytes already in the pipe. It is
+        // called only once poll says the socket has something (data, EOF or error).
+        let timeout = wait.and_then(|(d, _)| Timespec::try_from(d).ok());
+        loop {
+            let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
+            match rustix::event::poll(&mut socket, timeout.as_ref()) {
+                Ok(0) => {
+                    let timed_out = io::Error::from(io::ErrorKind::TimedOut);
+                    return Err(SpliceFailure::Link(read_failure(timed_out, wait)));
+                }
+                Ok(_) => break,
+                Err(Errno::INTR) => continue,
+                Err(errno) => return Err(SpliceFailure::Link(Failure::Other(errno.into()))),
+            }
+        }
         loop {
             match rustix::pipe::splice(&self.stream, None, pipe, None, len, SpliceFlags::MOVE) {
                 Ok(n) => {

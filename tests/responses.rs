@@ -4,6 +4,7 @@ mod support;
 
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
+use std::thread;
 use std::time::{Duration, Instant};
 
 use support::*;
@@ -229,5 +230,40 @@ fn large_chunked_body_arrives_byte_for_byte() {
     let server = reply(response);
     let assert = fetch().arg(server.target()).assert().code(0).stderr("");
     assert_same_bytes(&assert.get_output().stdout, &body);
+    server.finish();
+}
+
+#[test]
+fn bytes_reach_a_pipe_while_the_server_pauses() {
+    // The body comes after the head, so it goes through the splice path; the
+    // server then pauses with most of the body still due.
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            .unwrap();
+        thread::sleep(Duration::from_millis(200));
+        stream.write_all(&pattern(3000)).unwrap();
+        hold_open(stream, Duration::from_secs(20));
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .arg(server.target())
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut stdout = child.stdout.take().unwrap();
+    let (sent, received) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        let mut got = vec![0u8; 3000];
+        let _ = sent.send(stdout.read_exact(&mut got).map(|()| got));
+    });
+    let got = received.recv_timeout(Duration::from_secs(5));
+    let _ = child.kill();
+    let _ = child.wait();
+    let got = got
+        .expect("the 3000 bytes within 5 s, during the pause")
+        .unwrap();
+    assert_same_bytes(&got, &pattern(3000));
     server.finish();
 }
