@@ -8,6 +8,7 @@ pub mod clock;
 pub mod connect;
 pub mod duration;
 pub mod error;
+pub mod interrupt;
 pub mod output;
 pub mod report;
 pub mod request;
@@ -29,6 +30,7 @@ use report::Report;
 /// again, as --retry allows.
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
+    interrupt::install(Instant::now()).map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
     let mut out = match &plan.output {
         Some(path) => Output::file(path)?,
@@ -52,14 +54,14 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
             }
         }
         if !plan.silent {
-            let _ = writeln!(
-                std::io::stderr(),
-                "fetch: attempt {} of {} in {:.1}s: {}",
+            let line = format!(
+                "fetch: attempt {} of {} in {:.1}s: {}\n",
                 report.num_retries + 2,
                 plan.retry.count + 1,
                 wait.as_secs_f64(),
                 error.brief()
             );
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
         std::thread::sleep(wait);
         clock.new_attempt();

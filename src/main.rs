@@ -7,8 +7,10 @@ fn main() -> ExitCode {
         Err(error) => {
             let code = error.exit_code();
             if code != 0 {
-                // Nothing more can be done if stderr itself is gone.
-                let _ = writeln!(std::io::stderr(), "fetch: {error}");
+                // One write: stderr is unbuffered, and a line written piece by piece
+                // can interleave with other output. If stderr is gone, nothing can be done.
+                let line = format!("fetch: {error}\n");
+                let _ = std::io::stderr().write_all(line.as_bytes());
             }
             ExitCode::from(code)
         }

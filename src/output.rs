@@ -11,6 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rustix::fs::OFlags;
 
 use crate::error::Error;
+use crate::interrupt;
 
 /// How much of the body is looked at to decide whether it is binary.
 const SNIFF_LEN: usize = 1024;
@@ -84,6 +85,7 @@ impl Output {
         temp_name.push(name);
         temp_name.push(format!(".fetch-{}.tmp", std::process::id()));
         let temp = dest.with_file_name(temp_name);
+        interrupt::watch_part(&temp, &part_path(dest));
         let file = OpenOptions::new()
             .write(true)
             .create_new(true)
@@ -134,6 +136,7 @@ impl Output {
         let bar = ProgressBar::with_draw_target(None, ProgressDrawTarget::stderr());
         bar.set_style(style("{spinner} {bytes} {binary_bytes_per_sec} {elapsed}"));
         self.progress = Some(bar);
+        interrupt::set_progress_shown(true);
         self
     }
 
@@ -161,6 +164,7 @@ impl Output {
             (None, Guard::Off) => {}
         }
         self.written = 0;
+        interrupt::set_written(0);
         if let Some(bar) = &self.progress {
             bar.reset();
         }
@@ -213,6 +217,9 @@ impl Output {
         match self.file.write_all(bytes) {
             Ok(()) => {
                 self.written += bytes.len() as u64;
+                if self.target.is_some() {
+                    interrupt::set_written(self.written);
+                }
                 Ok(())
             }
             Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::OutputClosed),
@@ -250,9 +257,7 @@ impl Output {
             let _ = fs::remove_file(&target.temp);
             return error;
         }
-        let mut part = target.dest.into_os_string();
-        part.push(".part");
-        let part = PathBuf::from(part);
+        let part = part_path(&target.dest);
         match fs::rename(&target.temp, &part) {
             Ok(()) => Error::PartKept {
                 source: Box::new(error),
@@ -272,15 +277,16 @@ impl Output {
         if let Some(bar) = &self.progress {
             end(bar);
             let _ = writeln!(io::stderr());
+            interrupt::set_progress_shown(false);
         }
     }
 
     fn note_suppressed(&self) {
         if let Guard::Suppressing(count) = self.guard {
-            let _ = writeln!(
-                io::stderr(),
-                "fetch: the body ({count} bytes) looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway"
+            let line = format!(
+                "fetch: the body ({count} bytes) looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\n"
             );
+            let _ = io::stderr().write_all(line.as_bytes());
         }
     }
 }
@@ -297,6 +303,12 @@ fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
+}
+
+fn part_path(dest: &Path) -> PathBuf {
+    let mut part = dest.as_os_str().to_os_string();
+    part.push(".part");
+    PathBuf::from(part)
 }
 
 fn file_error(path: &Path, why: &str) -> Error {
