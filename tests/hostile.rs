@@ -1,0 +1,366 @@
+//! Peers that misbehave on purpose: whatever they send, fetch must end within its
+//! limits, in bounded memory, with the exit code that says what happened.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::{Shutdown, TcpListener};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
+use predicates::str::contains;
+use support::*;
+
+/// Sends `bytes`, then one `x` every 200 ms until the peer goes away.
+fn trickle(stream: &mut std::net::TcpStream, bytes: &[u8]) {
+    if stream.write_all(bytes).is_err() {
+        return;
+    }
+    while stream.write_all(b"x").is_ok() {
+        thread::sleep(Duration::from_millis(200));
+    }
+}
+
+/// Sends `first`, then `filler` over and over until the peer goes away.
+fn endless(stream: &mut std::net::TcpStream, first: &[u8], filler: &[u8]) {
+    if stream.write_all(first).is_err() {
+        return;
+    }
+    while stream.write_all(filler).is_ok() {}
+}
+
+fn within(start: Instant, low: f64, high: f64) {
+    let took = start.elapsed().as_secs_f64();
+    assert!((low..high).contains(&took), "took {took:.2}s");
+}
+
+/// Runs fetch with stdout discarded, sampling its peak RSS (VmHWM) as it runs.
+/// Returns the exit code, stderr and the highest peak seen, in KiB.
+fn run_measured(args: &[&str]) -> (Option<i32>, String, u64) {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .args(args)
+        .env_clear()
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fetch");
+    let status_file = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let status = loop {
+        if let Some(status) = child.try_wait().expect("wait") {
+            break status;
+        }
+        let status = std::fs::read_to_string(&status_file).unwrap_or_default();
+        if let Some(kib) = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.trim().trim_end_matches(" kB").trim().parse().ok())
+        {
+            peak = peak.max(kib);
+        }
+        thread::sleep(Duration::from_millis(20));
+    };
+    let mut stderr = String::new();
+    let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
+    (status.code(), stderr, peak)
+}
+
+/// Peak RSS of a debug build streaming for a second; a leak of one buffer per read
+/// would pass it within that second.
+const FLAT_KIB: u64 = 16 * 1024;
+
+#[test]
+fn trickled_body_is_ended_by_max_time_with_29() {
+    let server = serve(|s| trickle(s, b"HTTP/1.0 200 OK\r\n\r\n"));
+    let start = Instant::now();
+    let assert = fetch()
+        .args(["--max-time", "1", &server.target()])
+        .assert()
+        .code(29)
+        .stderr(contains("--max-time"));
+    within(start, 0.8, 3.0);
+    let out = &assert.get_output().stdout;
+    assert!(!out.is_empty() && out.iter().all(|&b| b == b'x'), "{out:?}");
+    server.finish();
+}
+
+#[test]
+fn trickled_head_is_ended_by_max_time_with_29() {
+    let server = serve(|s| trickle(s, b"HTTP/1.0 200 OK\r\nX-Slow: "));
+    let start = Instant::now();
+    fetch()
+        .args(["--max-time", "1", &server.target()])
+        .assert()
+        .code(29);
+    within(start, 0.8, 3.0);
+    server.finish();
+}
+
+#[test]
+fn trickled_body_is_ended_by_max_size_with_63() {
+    let server = serve(|s| trickle(s, b"HTTP/1.0 200 OK\r\n\r\n"));
+    fetch()
+        .args(["--max-size", "3", &server.target()])
+        .assert()
+        .code(63)
+        .stdout("xxx");
+    server.finish();
+}
+
+#[test]
+fn endless_head_stops_at_64_kib_with_8_in_bounded_memory() {
+    let server = serve(|s| endless(s, b"HTTP/1.0 200 OK\r\n", b"X-Filler: aaaaaaaaaaaaaaaa\r\n"));
+    let (code, stderr, peak) = run_measured(&[&server.target()]);
+    assert_eq!(code, Some(8), "{stderr}");
+    assert!(stderr.contains("64 KiB"), "{stderr}");
+    assert!(peak < FLAT_KIB, "peak RSS {peak} KiB");
+    server.finish();
+}
+
+#[test]
+fn endless_body_runs_until_max_time_in_flat_memory() {
+    let block = pattern(64 * 1024);
+    let server = serve(move |s| endless(s, b"HTTP/1.0 200 OK\r\n\r\n", &block));
+    let start = Instant::now();
+    let (code, stderr, peak) = run_measured(&["--max-time", "1", &server.target()]);
+    within(start, 0.8, 3.0);
+    assert_eq!(code, Some(29), "{stderr}");
+    assert!(peak < FLAT_KIB, "peak RSS {peak} KiB");
+    server.finish();
+}
+
+#[test]
+fn endless_body_stops_at_max_size_with_exactly_the_limit() {
+    let block = pattern(64 * 1024);
+    let server = serve(move |s| endless(s, b"HTTP/1.0 200 OK\r\n\r\n", &block));
+    let assert = fetch()
+        .args(["--max-size", "5M", &server.target()])
+        .assert()
+        .code(63);
+    let out = &assert.get_output().stdout;
+    assert_eq!(out.len(), 5 << 20);
+    assert_same_bytes(&out[..64 * 1024], &pattern(64 * 1024));
+    server.finish();
+}
+
+#[test]
+fn content_length_of_2_pow_64_minus_1_is_taken_at_its_word() {
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nonly this");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(18)
+        .stdout("only this")
+        .stderr(contains("after 9 of 18446744073709551615 body bytes"));
+    server.finish();
+
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 18446744073709551615\r\n\r\nx");
+    fetch()
+        .args(["--max-size", "1G", &server.target()])
+        .assert()
+        .code(63)
+        .stdout("");
+    server.finish();
+}
+
+#[test]
+fn invalid_content_lengths_exit_8_and_spaces_around_one_are_fine() {
+    for value in [
+        "18446744073709551616", // 2^64
+        "-1",
+        "+5",
+        "5 5",
+        "0x10",
+        "",
+        "5, 6",
+    ] {
+        let server = reply(format!(
+            "HTTP/1.0 200 OK\r\nContent-Length: {value}\r\n\r\nhello"
+        ));
+        fetch()
+            .arg(server.target())
+            .assert()
+            .code(8)
+            .stderr(contains("Content-Length"));
+        server.finish();
+    }
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length:   5  \r\n\r\nhello, and more");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(0)
+        .stdout("hello");
+    server.finish();
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
+    fetch().arg(server.target()).assert().code(8);
+    server.finish();
+}
+
+#[test]
+fn head_that_turns_into_random_bytes_exits_8_and_shows_them() {
+    let mut garbage = b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n".to_vec();
+    garbage.extend((0..2000u32).map(|i| (i.wrapping_mul(2654435761) >> 13) as u8));
+    let sent = garbage.clone();
+    let server = reply(garbage);
+    let assert = fetch().arg(server.target()).assert().code(8);
+    assert_same_bytes(&assert.get_output().stdout, &sent);
+    server.finish();
+}
+
+#[test]
+fn body_of_random_bytes_after_a_valid_head_passes_through_unchanged() {
+    let body: Vec<u8> = (0..100_000u32)
+        .map(|i| (i.wrapping_mul(2654435761) >> 11) as u8)
+        .collect();
+    let server = reply(ok_response(&body));
+    let assert = fetch().arg(server.target()).assert().code(0);
+    assert_same_bytes(&assert.get_output().stdout, &body);
+    server.finish();
+}
+
+#[test]
+fn odd_status_lines_and_header_names() {
+    // NUL in a header name, a status out of range either way: not HTTP we can trust.
+    for head in [
+        "HTTP/1.0 200 OK\r\nX-\0Bad: 1\r\n\r\n",
+        "HTTP/1.0 600 Beyond\r\n\r\n",
+        "HTTP/1.0 099 Below\r\n\r\n",
+        "HTTP/1.0 20 Short\r\n\r\n",
+    ] {
+        let server = reply(format!("{head}body"));
+        fetch()
+            .arg(server.target())
+            .assert()
+            .code(8)
+            .stderr(contains("malformed").or(contains("out of range")));
+        server.finish();
+    }
+    // No reason phrase is allowed (RFC 9112: the reason may be empty).
+    let server = reply("HTTP/1.0 200 \r\n\r\nbody");
+    fetch().arg(server.target()).assert().code(0).stdout("body");
+    server.finish();
+    let server = reply("HTTP/1.0 404\r\n\r\nbody");
+    fetch().arg(server.target()).assert().code(0).stdout("body");
+    server.finish();
+}
+
+#[test]
+fn reset_right_after_accept_exits_56_or_55() {
+    // Whether the RST or our request goes first is a race on the wire: the send
+    // fails (55) or the read does (56). Both say the peer reset; neither is 0.
+    let server = serve_raw(|stream| {
+        reset(stream);
+        Vec::new()
+    });
+    let assert = fetch().arg(server.target()).assert();
+    let code = assert.get_output().status.code();
+    assert!(matches!(code, Some(55 | 56)), "{code:?}");
+    assert_eq!(assert.get_output().stdout, b"");
+    server.finish();
+}
+
+#[test]
+fn reset_after_reading_half_the_request_exits_56() {
+    let server = serve_raw(|mut stream| {
+        let mut half = [0u8; 20];
+        stream.read_exact(&mut half).unwrap();
+        thread::sleep(Duration::from_millis(100));
+        reset(stream);
+        half.to_vec()
+    });
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(56)
+        .stdout("")
+        .stderr(contains("reset"));
+    assert_eq!(server.finish(), b"GET / HTTP/1.0\r\nHost");
+}
+
+#[test]
+fn reset_after_the_head_exits_56_and_shows_the_head_with_include() {
+    let head = "HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    let server = serve(move |stream| {
+        stream.write_all(head.as_bytes()).unwrap();
+        thread::sleep(Duration::from_millis(200));
+        reset(stream.try_clone().unwrap());
+    });
+    fetch()
+        .args(["-i", &server.target()])
+        .assert()
+        .code(56)
+        .stdout(head);
+    server.finish();
+}
+
+#[test]
+fn reset_mid_chunk_exits_56_with_the_decoded_bytes() {
+    let server = serve(|stream| {
+        stream
+            .write_all(
+                b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\na\r\n01234",
+            )
+            .unwrap();
+        thread::sleep(Duration::from_millis(200));
+        reset(stream.try_clone().unwrap());
+    });
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(56)
+        .stdout("hello01234");
+    server.finish();
+}
+
+#[test]
+fn peer_that_half_closes_at_once_gets_the_whole_request_and_fetch_exits_52() {
+    let server = serve_raw(|mut stream| {
+        stream.shutdown(Shutdown::Write).unwrap();
+        read_request(&mut stream)
+    });
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(52)
+        .stdout("")
+        .stderr(contains("empty reply"));
+    let request = server.finish();
+    assert!(request.starts_with(b"GET / HTTP/1.0\r\n") && request.ends_with(b"\r\n\r\n"));
+}
+
+#[test]
+fn a_thousand_fetches_in_a_row_are_all_exact() {
+    const RUNS: usize = 1000;
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let target = listener.local_addr().unwrap().to_string();
+    // Each connection: read the request, answer, then wait for fetch to close
+    // first: a connection fetch left open would stall this server and fail the test.
+    let server = thread::spawn(move || {
+        for n in 0..RUNS {
+            let (mut stream, _) = listener.accept().unwrap();
+            read_request(&mut stream);
+            stream
+                .write_all(&ok_response(format!("reply {n}\n").as_bytes()))
+                .unwrap();
+            stream
+                .set_read_timeout(Some(Duration::from_secs(5)))
+                .unwrap();
+            let mut rest = [0u8; 16];
+            assert_eq!(stream.read(&mut rest).unwrap(), 0, "fetch closed");
+        }
+    });
+    for n in 0..RUNS {
+        let output = Command::new(env!("CARGO_BIN_EXE_fetch"))
+            .arg(&target)
+            .env_clear()
+            .stdin(Stdio::null())
+            .output()
+            .unwrap();
+        assert_eq!(output.status.code(), Some(0), "run {n}: {:?}", output);
+        assert_eq!(output.stdout, format!("reply {n}\n").as_bytes(), "run {n}");
+        assert_eq!(output.stderr, b"", "run {n}");
+    }
+    server.join().unwrap();
+}
