@@ -2,7 +2,7 @@
 # Benchmarks fetch side by side with curl, wget and a bare C client (the physical
 # limit) against a loopback server this script starts, and prints medians and ratios.
 # Usage: bench/run.sh [PORT]     Needs: cargo, gcc, python3, curl, wget; installs hyperfine
-# and /usr/bin/time if missing. Takes about two minutes.
+# and /usr/bin/time if missing. Takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
