@@ -42,6 +42,11 @@ impl Clock {
         self.timeouts.total.map(|t| self.start + t)
     }
 
+    /// When the command started: what every "after …" in a message counts from.
+    pub fn started(&self) -> Instant {
+        self.start
+    }
+
     pub fn elapsed(&self) -> Elapsed {
         Elapsed(self.start.elapsed())
     }

@@ -30,7 +30,7 @@ use report::Report;
 /// again, as --retry allows.
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
-    interrupt::install(Instant::now()).map_err(Error::Local)?;
+    interrupt::install(clock.started()).map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
     let mut out = match &plan.output {
         Some(path) => Output::file(path)?,

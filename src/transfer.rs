@@ -81,10 +81,7 @@ impl Link<'_> {
         loop {
             let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
             match rustix::event::poll(&mut socket, timeout.as_ref()) {
-                Ok(0) => {
-                    let timed_out = io::Error::from(io::ErrorKind::TimedOut);
-                    return Err(SpliceFailure::Link(read_failure(timed_out, wait)));
-                }
+                Ok(0) => return Err(SpliceFailure::Link(timed_out(wait))),
                 Ok(_) => break,
                 Err(Errno::INTR) => continue,
                 Err(errno) => return Err(SpliceFailure::Link(Failure::Other(errno.into()))),
@@ -154,12 +151,15 @@ impl Link<'_> {
 fn read_failure(e: io::Error, wait: Option<(Duration, TimeLimit)>) -> Failure {
     use io::ErrorKind::*;
     match e.kind() {
-        WouldBlock | TimedOut => {
-            Failure::Timeout(wait.map_or(TimeLimit::Idle(Duration::ZERO), |(_, limit)| limit))
-        }
+        WouldBlock | TimedOut => timed_out(wait),
         ConnectionReset | ConnectionAborted => Failure::Reset,
         _ => Failure::Other(e),
     }
+}
+
+/// The wait ran out: which limit it was comes from `Clock::next_wait`.
+fn timed_out(wait: Option<(Duration, TimeLimit)>) -> Failure {
+    Failure::Timeout(wait.map_or(TimeLimit::Idle(Duration::ZERO), |(_, limit)| limit))
 }
 
 enum SpliceFailure {
