@@ -84,6 +84,10 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     result
 }
 
+/// The longest wait a server's Retry-After can ask for: curl's cap on its retry
+/// sleep (`RETRY_SLEEP_MAX`, 10 minutes), so a peer cannot park fetch for centuries.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+
 /// How long to wait before retrying after `error`, or `None` if no retry is due:
 /// retries used up, a failure that is not retried, or no time left for it.
 fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
@@ -99,24 +103,23 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
         Error::HttpStatus {
             retry_after: Some(seconds),
             ..
-        } => Duration::from_secs(*seconds),
+        } => Duration::from_secs(*seconds).min(MAX_RETRY_AFTER),
         // 1 s, doubling, at most 30 s.
         _ => retry
             .delay
             .unwrap_or_else(|| Duration::from_secs((1u64 << report.num_retries.min(5)).min(30))),
     };
-    if retry
-        .max_time
-        .is_some_and(|limit| report.elapsed() + wait > limit)
-    {
+    // A wait that would end past either limit means no retry (checked: the
+    // wait comes from the peer).
+    let retry_at = report.elapsed().checked_add(wait)?;
+    if retry.max_time.is_some_and(|limit| retry_at > limit) {
         return None;
     }
     // --max-time bounds the whole command, waits included (unlike curl's per attempt).
-    if clock
-        .total_deadline()
-        .is_some_and(|deadline| Instant::now() + wait >= deadline)
-    {
-        return None;
+    if let Some(deadline) = clock.total_deadline() {
+        if Instant::now().checked_add(wait)? >= deadline {
+            return None;
+        }
     }
     Some(wait)
 }
@@ -141,4 +144,27 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> R
         report.step(format_args!("stopped: {error}"));
     }
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::ffi::OsString;
+
+    #[test]
+    fn a_servers_retry_after_is_capped() {
+        let args = ["fetch", "--retry", "1", "--max-time", "0", "h"].map(OsString::from);
+        let plan = cli::parse_from(args, cli::Terminals::default()).unwrap();
+        let clock = Clock::start(plan.timeouts);
+        let report = Report::new(false);
+        let busy = |retry_after| Error::HttpStatus {
+            addr: "127.0.0.1:80".parse().unwrap(),
+            status: 503,
+            status_line: "HTTP/1.1 503 Busy".into(),
+            retry_after,
+        };
+        let wait = |error| retry_wait(&plan, &clock, &report, &error);
+        assert_eq!(wait(busy(Some(u64::MAX))), Some(MAX_RETRY_AFTER));
+        assert_eq!(wait(busy(Some(3))), Some(Duration::from_secs(3)));
+    }
 }

@@ -255,3 +255,25 @@ fn bytes_already_on_stdout_are_not_repeated_by_a_retry() {
         .stderr(contains("attempt").not());
     assert_eq!(count_requests(&server.finish()), 1);
 }
+
+#[test]
+fn huge_retry_after_past_the_deadline_means_no_retry_and_no_crash() {
+    for limit in ["--max-time", "--retry-max-time"] {
+        let server = serve_each(2, Duration::from_secs(1), |_, stream| {
+            respond(
+                stream,
+                "HTTP/1.1 503 Busy\r\nRetry-After: 18446744073709551615\r\nContent-Length: 4\r\n\r\nbusy",
+            )
+        });
+        let start = Instant::now();
+        fetch()
+            .args(["-f", "--retry", "3", limit, "5", &server.target()])
+            .assert()
+            .code(22)
+            .stdout("")
+            .stderr(contains("HTTP/1.1 503 Busy"))
+            .stderr(contains("attempt").not());
+        assert!(start.elapsed() < Duration::from_secs(3), "{limit}");
+        assert_eq!(count_requests(&server.finish()), 1, "{limit}");
+    }
+}
