@@ -245,9 +245,22 @@ impl Args {
             ));
         }
         for line in &self.headers {
-            user.push(request::parse_header(line).map_err(Error::Usage)?);
+            let (name, value) = request::parse_header(line).map_err(Error::Usage)?;
+            // With -d, fetch would send Transfer-Encoding beside its Content-Length:
+            // the shape of request smuggling (curl test 1333).
+            if value.is_some() && name.eq_ignore_ascii_case("transfer-encoding") {
+                return Err(Error::Usage(
+                    "HTTP/1.0 requests have no Transfer-Encoding: fetch sends a body with Content-Length".into(),
+                ));
+            }
+            user.push((name, value));
         }
-        let mut headers = request::merge_headers(request::default_headers(&target), user);
+        let mut defaults = request::default_headers(&target);
+        if body.is_some() {
+            // As curl does: without it, web frameworks see an empty form.
+            defaults.push(("Content-Type".into(), request::FORM_TYPE.into()));
+        }
+        let mut headers = request::merge_headers(defaults, user);
         if body.is_some() {
             // The length the user gave, if any, is theirs to get wrong (as with curl).
             if !headers

@@ -51,7 +51,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
 pub fn exit_codes_help() -> String {
     let mut text = String::from("Exit codes:\n");
     for (code, meaning) in EXIT_CODES {
-        text.push_str(&format!("  {code:>2}  {meaning}\n"));
+        text.push_str(&format!("  {code:>3}  {meaning}\n"));
     }
     text
 }

@@ -4,6 +4,9 @@ use crate::target::Target;
 
 pub const USER_AGENT: &str = concat!("fetch/", env!("CARGO_PKG_VERSION"));
 
+/// The Content-Type of a -d body unless the user gives another (curl's default).
+pub const FORM_TYPE: &str = "application/x-www-form-urlencoded";
+
 /// The headers every request carries, in the order they are sent.
 pub fn default_headers(target: &Target) -> Vec<(String, String)> {
     vec![

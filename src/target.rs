@@ -38,7 +38,12 @@ impl Target {
     /// Parses TARGET (`HOST`, `HOST:PORT`, `[IPV6]:PORT`, an IP literal or an
     /// `http://` URL) and the optional PATH argument.
     pub fn parse(target: &[u8], path: Option<&[u8]>) -> Result<Target, String> {
-        let shown = || format!("invalid target '{}'", target.escape_ascii());
+        let shown = || {
+            format!(
+                "invalid target '{}'",
+                without_password(target).escape_ascii()
+            )
+        };
         reject_controls(target).map_err(|why| format!("{}: {why}", shown()))?;
         let target =
             std::str::from_utf8(target).map_err(|_| format!("{}: not valid UTF-8", shown()))?;
@@ -179,6 +184,31 @@ fn parse_path(path: &[u8]) -> Result<String, String> {
     Ok(percent_encode_non_ascii(path))
 }
 
+/// The target as typed, with any password in its authority (`user:PASSWORD@host`)
+/// replaced by `***`: a target is echoed in messages, and those end up in CI logs.
+fn without_password(target: &[u8]) -> Vec<u8> {
+    let start = find(target, b"://").map_or(0, |i| i + 3);
+    let end = target[start..]
+        .iter()
+        .position(|b| b"/?#".contains(b))
+        .map_or(target.len(), |i| start + i);
+    let Some(at) = target[start..end].iter().rposition(|&b| b == b'@') else {
+        return target.to_vec();
+    };
+    let userinfo = &target[start..start + at];
+    let Some(colon) = userinfo.iter().position(|&b| b == b':') else {
+        return target.to_vec();
+    };
+    let mut shown = target[..start + colon + 1].to_vec();
+    shown.extend_from_slice(b"***");
+    shown.extend_from_slice(&target[start + at..]);
+    shown
+}
+
+fn find(haystack: &[u8], needle: &[u8]) -> Option<usize> {
+    haystack.windows(needle.len()).position(|w| w == needle)
+}
+
 /// Spaces and control bytes would end or split the request line: refuse them all.
 fn reject_controls(text: &[u8]) -> Result<(), String> {
     match text.iter().position(|&b| b.is_ascii_control() || b == b' ') {
@@ -287,6 +317,9 @@ mod tests {
         assert!(err("::1:99999x", None).contains("brackets"));
         assert!(err("[::1", None).contains("closing"));
         assert!(err("u@h", None).contains("credentials"));
+        assert!(err("http://u:pw@h/x", None).starts_with("invalid target 'http://u:***@h/x'"));
+        assert!(err("u:p:w@h", None).starts_with("invalid target 'u:***@h'"));
+        assert!(err("http://h/a@b c", None).contains("'http://h/a@b c'"));
         assert!(err("h/x y", None).contains("space"));
         assert!(err("exämple.test", None).contains("punycode"));
         assert!(err("a,b", None).contains("','"));

@@ -72,7 +72,18 @@ impl std::str::FromStr for WriteOut {
                 ('%', Some('%')) => text.push('%'),
                 ('%', Some('{')) => {
                     chars.next();
-                    let name: String = chars.by_ref().take_while(|&c| c != '}').collect();
+                    let mut name = String::new();
+                    loop {
+                        match chars.next() {
+                            Some('}') => break,
+                            Some(c) => name.push(c),
+                            None => {
+                                return Err(format!(
+                                    "-w: '%{{' without a closing '}}' in '%{{{name}'"
+                                ));
+                            }
+                        }
+                    }
                     let var = VARS
                         .iter()
                         .find(|(n, _)| *n == name)

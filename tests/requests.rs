@@ -80,8 +80,24 @@ fn user_agent_flag_replaces_the_default() {
 #[test]
 fn data_is_posted_with_its_length() {
     let request = without_host(&sent(&["-d", "a=1&b=2"], None));
-    let headers = format!("{}Content-Length: 7\r\n", defaults());
+    let headers = format!("{}{FORM}Content-Length: 7\r\n", defaults());
     assert_eq!(request, expected("POST", &headers, "a=1&b=2"));
+}
+
+/// What curl sends with -d, so that a web framework parses the body as a form.
+const FORM: &str = "Content-Type: application/x-www-form-urlencoded\r\n";
+
+#[test]
+fn data_content_type_can_be_replaced_or_removed() {
+    let request = without_host(&sent(&["-H", "content-type: text/plain", "-d", "x"], None));
+    let headers = format!(
+        "{}content-type: text/plain\r\nContent-Length: 1\r\n",
+        defaults()
+    );
+    assert_eq!(request, expected("POST", &headers, "x"));
+    let request = without_host(&sent(&["-d", "x", "-H", "Content-Type:"], None));
+    let headers = format!("{}Content-Length: 1\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, "x"));
 }
 
 #[test]
@@ -92,19 +108,19 @@ fn data_from_a_file_and_from_stdin() {
     std::fs::write(&file, b"line1\nline2\0end").unwrap();
     let arg = format!("@{}", file.display());
     let request = without_host(&sent(&["-X", "PUT", "-d", &arg], None));
-    let headers = format!("{}Content-Length: 15\r\n", defaults());
+    let headers = format!("{}{FORM}Content-Length: 15\r\n", defaults());
     assert_eq!(request, expected("PUT", &headers, "line1\nline2\0end"));
     std::fs::remove_dir_all(&dir).unwrap();
 
     let request = without_host(&sent(&["-d", "@-"], Some("from stdin")));
-    let headers = format!("{}Content-Length: 10\r\n", defaults());
+    let headers = format!("{}{FORM}Content-Length: 10\r\n", defaults());
     assert_eq!(request, expected("POST", &headers, "from stdin"));
 }
 
 #[test]
 fn empty_data_still_sends_a_zero_length() {
     let request = without_host(&sent(&["-d", ""], None));
-    let headers = format!("{}Content-Length: 0\r\n", defaults());
+    let headers = format!("{}{FORM}Content-Length: 0\r\n", defaults());
     assert_eq!(request, expected("POST", &headers, ""));
 }
 
@@ -137,6 +153,15 @@ fn header_injection_and_bad_names_are_refused_without_connecting() {
     refused_with(&["-H", "NoColon"], "expected 'Name: value'");
     refused_with(&["-X", "GET / HTTP/1.1\r\n"], "invalid method");
     refused_with(&["-X", ""], "invalid method");
+}
+
+#[test]
+fn a_transfer_encoding_header_is_refused_without_connecting() {
+    // HTTP/1.0 has no chunked requests; with -d, fetch would send both
+    // Transfer-Encoding and Content-Length: the shape of request smuggling.
+    let message = "HTTP/1.0 requests have no Transfer-Encoding";
+    refused_with(&["-H", "Transfer-Encoding: chunked", "-d", "x"], message);
+    refused_with(&["-H", "transfer-encoding: gzip"], message);
 }
 
 #[test]

@@ -2,6 +2,7 @@
 
 mod support;
 
+use predicates::prelude::*;
 use predicates::str::contains;
 use support::*;
 
@@ -109,13 +110,31 @@ fn missing_target_is_refused() {
 fn help_lists_every_exit_code() {
     let assert = fetch().arg("--help").assert().code(0).stderr("");
     let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
-    for code in [
-        "0", "1", "2", "6", "7", "8", "18", "23", "28", "29", "52", "55", "56",
-    ] {
+    for (code, meaning) in fetch::error::EXIT_CODES {
+        let row = format!("{code:>3}  {meaning}");
         assert!(
-            help.lines()
-                .any(|l| l.trim_start().starts_with(&format!("{code}  "))),
-            "--help lacks exit code {code}"
+            help.lines().any(|l| l.trim_end() == format!("  {row}")),
+            "--help lacks the row for exit code {code}: {row}"
         );
     }
+}
+
+#[test]
+fn credentials_in_a_target_are_never_echoed() {
+    refused_with(&["http://alice:s3cret@{}/"], "alice:***@");
+    let witness = Witness::new();
+    let target = format!("http://alice:s3cret@{}/", witness.target());
+    fetch()
+        .arg(&target)
+        .assert()
+        .code(2)
+        .stderr(contains("s3cret").not());
+}
+
+#[test]
+fn an_unclosed_write_out_variable_is_refused() {
+    refused_with(
+        &["-w", "%{http_code", "{}"],
+        "-w: '%{' without a closing '}'",
+    );
 }
