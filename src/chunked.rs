@@ -116,6 +116,9 @@ impl ChunkedDecoder {
                 State::SizeLine { value, len } => match byte {
                     b'\n' if value == 0 => State::Trailer { len: 0, total: 0 },
                     b'\n' => State::Data { left: value },
+                    b if !b"\t\r".contains(&b) && b.is_ascii_control() => {
+                        return Err(format!("control byte 0x{b:02x} in a chunk extension"));
+                    }
                     _ if len >= MAX_LINE => return Err("chunk extension too long".into()),
                     _ => State::SizeLine {
                         value,
@@ -135,6 +138,11 @@ impl ChunkedDecoder {
                     b'\n' => State::Trailer { len: 0, total },
                     // A CR alone does not make a line non-empty.
                     b'\r' => State::Trailer { len, total },
+                    // As in the head (curl test 2106): NUL and other controls but tab
+                    // have no place in a field.
+                    b if b != b'\t' && b.is_ascii_control() => {
+                        return Err(format!("control byte 0x{b:02x} in a trailer"));
+                    }
                     _ if total >= MAX_LINE => return Err("trailer section too long".into()),
                     _ => State::Trailer {
                         len: len + 1,
@@ -211,6 +219,9 @@ mod tests {
             b"3\r\nabcX",
             b"3g\r\nabc\r\n",
             b"11111111111111111\r\n",
+            b"0\r\nX: a\0b\r\n\r\n",
+            b"0\r\nX: \x1b\r\n\r\n",
+            b"2;x=\0\r\nok\r\n0\r\n\r\n",
         ] {
             assert!(decode(bad, 100).is_err(), "{}", bad.escape_ascii());
         }

@@ -36,6 +36,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
     (56, "connection broken while receiving (reset)"),
+    (
+        61,
+        "the body has a transfer coding fetch cannot decode (not chunked)",
+    ),
     (63, "--max-size: the body is larger than allowed"),
     (
         130,
@@ -169,13 +173,18 @@ pub enum Error {
         retry_after: Option<u64>,
     },
 
-    #[error("{}", too_large_message(*.addr, *.limit, *.announced))]
+    #[error("{}", too_large_message(*.addr, *.limit, .announced.as_deref()))]
     TooLarge {
         addr: SocketAddr,
         limit: u64,
-        /// The Content-Length, when the server announced one over the limit.
-        announced: Option<u64>,
+        /// The Content-Length's digits, when the server announced one over the limit.
+        announced: Option<String>,
     },
+
+    #[error(
+        "the response from {addr} has an unsupported Transfer-Encoding '{codings}': fetch decodes only chunked, so the body's end and its bytes are unknown (the body was not written)"
+    )]
+    UnsupportedCoding { addr: SocketAddr, codings: String },
 
     #[error("writing the output failed: {0}")]
     Write(#[source] std::io::Error),
@@ -220,6 +229,7 @@ impl Error {
             Error::Partial { .. } | Error::PartialChunked { .. } => "partial",
             Error::HttpStatus { .. } => "http_error",
             Error::TooLarge { .. } => "too_large",
+            Error::UnsupportedCoding { .. } => "bad_encoding",
             Error::Write(_) | Error::OutputClosed => "write",
             Error::PartKept { source, .. } => source.kind(),
         }
@@ -276,6 +286,7 @@ impl Error {
             Error::Partial { .. } | Error::PartialChunked { .. } => 18,
             Error::HttpStatus { .. } => 22,
             Error::TooLarge { .. } => 63,
+            Error::UnsupportedCoding { .. } => 61,
             Error::Write(_) => 23,
             Error::ConnectTimeout { .. } => 28,
             Error::ResponseTimeout { .. } => 29,
@@ -375,7 +386,7 @@ fn connect_message(verb: &str, attempts: &[Attempt], elapsed: Elapsed) -> String
     }
 }
 
-fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<u64>) -> String {
+fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<&str>) -> String {
     match announced {
         Some(length) => format!(
             "the response from {addr} announces {length} body bytes, more than --max-size {limit}: nothing of the body was written"
@@ -458,6 +469,10 @@ mod tests {
                 addr: addr(),
                 limit: 1,
                 announced: None,
+            },
+            Error::UnsupportedCoding {
+                addr: addr(),
+                codings: "gzip".into(),
             },
             Error::ConnectTimeout {
                 attempts: vec![attempt(Outcome::TimedOut)],

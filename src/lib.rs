@@ -8,6 +8,7 @@ pub mod clock;
 pub mod connect;
 pub mod duration;
 pub mod error;
+pub mod escape;
 pub mod interrupt;
 pub mod output;
 pub mod report;

@@ -1,6 +1,8 @@
 //! The response head: collected across reads, parsed with httparse, and turned into
 //! what the body loop needs to know. No I/O here.
 
+use crate::escape::shown;
+
 /// A head longer than this is refused (curl's limit is 100 KiB; 64 KiB is plenty).
 pub const MAX_HEAD: usize = 64 * 1024;
 
@@ -24,11 +26,16 @@ impl Head {
 }
 
 /// How the end of the body is recognised (RFC 9112, 6.3).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum BodyLength {
     Exactly(u64),
     Chunked,
     UntilClose,
+    /// A Content-Length past 2^64-1, as sent: over any --max-size, else malformed.
+    Overflow(String),
+    /// Transfer codings other than chunked (their header values, as sent):
+    /// fetch cannot find the body's end or decode it (curl's exit 61).
+    Unsupported(String),
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,7 +134,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     let lines = head.iter().filter(|&&b| b == b'\n').count();
     let mut headers = vec![httparse::EMPTY_HEADER; lines];
     let mut response = httparse::Response::new(&mut headers);
-    match response.parse(head) {
+    // RFC 9112, 5.2: a recipient of a response MUST accept obsolete line folding.
+    let parsed = httparse::ParserConfig::default()
+        .allow_obsolete_multiline_headers_in_responses(true)
+        .parse_response(&mut response, head);
+    match parsed {
         Ok(httparse::Status::Complete(_)) => {}
         Ok(httparse::Status::Partial) => {
             return Err(HeadError::Malformed("the head is incomplete".into()));
@@ -142,19 +153,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     }
     let body = if (100..200).contains(&status) && status != 101 || status == 204 || status == 304 {
         BodyLength::Exactly(0)
-    } else if let Some(chunked) = ends_chunked(response.headers) {
-        // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3). Only chunked
-        // says where the body ends; any other coding runs until the peer closes.
-        if chunked {
-            BodyLength::Chunked
-        } else {
-            BodyLength::UntilClose
-        }
+    } else if let Some(codings) = transfer_codings(response.headers) {
+        // Transfer-Encoding overrides Content-Length (RFC 9112, 6.3).
+        codings
     } else {
-        match content_length(response.headers)? {
-            Some(n) => BodyLength::Exactly(n),
-            None => BodyLength::UntilClose,
-        }
+        content_length(response.headers)?
     };
     let retry_after = response
         .headers
@@ -173,43 +176,59 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     })
 }
 
-/// `None` without Transfer-Encoding; otherwise whether its last coding is chunked.
-fn ends_chunked(headers: &[httparse::Header]) -> Option<bool> {
-    let mut present = false;
-    let mut last: &[u8] = b"";
-    for header in headers
+/// `None` without Transfer-Encoding. Chunked alone frames the body; any other
+/// coding (gzip, a typo, chunked twice) cannot be decoded here, and passing it on
+/// as if it were the body would hand the user bytes that are not what was sent.
+/// An empty field lists no coding at all, so the body runs until the close.
+fn transfer_codings(headers: &[httparse::Header]) -> Option<BodyLength> {
+    let fields: Vec<&[u8]> = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("transfer-encoding"))
-    {
-        present = true;
-        for coding in header.value.split(|&b| b == b',').map(<[u8]>::trim_ascii) {
-            if !coding.is_empty() {
-                last = coding;
-            }
-        }
+        .map(|h| h.value.trim_ascii())
+        .collect();
+    if fields.is_empty() {
+        return None;
     }
-    present.then(|| last.eq_ignore_ascii_case(b"chunked"))
+    let codings: Vec<&[u8]> = fields
+        .iter()
+        .flat_map(|f| f.split(|&b| b == b',').map(unfold))
+        .filter(|c| !c.is_empty())
+        .collect();
+    Some(match codings[..] {
+        [] => BodyLength::UntilClose,
+        [only] if only.eq_ignore_ascii_case(b"chunked") => BodyLength::Chunked,
+        _ => {
+            let listed: Vec<String> = fields.iter().map(|f| shown(f)).collect();
+            BodyLength::Unsupported(listed.join(", "))
+        }
+    })
+}
+
+/// A list item with surrounding white space removed, folds included (obs-fold).
+fn unfold(item: &[u8]) -> &[u8] {
+    item.trim_ascii()
 }
 
 /// The one Content-Length all its fields agree on (RFC 9110, 8.6: `42, 42` is 42).
-fn content_length(headers: &[httparse::Header]) -> Result<Option<u64>, HeadError> {
+fn content_length(headers: &[httparse::Header]) -> Result<BodyLength, HeadError> {
     let mut found: Option<u64> = None;
     for header in headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("content-length"))
     {
-        for item in header.value.split(|&b| b == b',') {
-            let item = item.trim_ascii();
-            let value = std::str::from_utf8(item)
+        for item in header.value.split(|&b| b == b',').map(unfold) {
+            let digits = std::str::from_utf8(item)
                 .ok()
                 .filter(|s| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit()))
-                .and_then(|s| s.parse::<u64>().ok())
                 .ok_or_else(|| {
                     HeadError::Malformed(format!(
                         "invalid Content-Length '{}'",
-                        header.value.escape_ascii()
+                        shown(header.value)
                     ))
                 })?;
+            let Ok(value) = digits.parse::<u64>() else {
+                return Ok(BodyLength::Overflow(digits.to_string()));
+            };
             if found.is_some_and(|f| f != value) {
                 return Err(HeadError::Malformed(
                     "conflicting Content-Length values".into(),
@@ -218,7 +237,7 @@ fn content_length(headers: &[httparse::Header]) -> Result<Option<u64>, HeadError
             found = Some(value);
         }
     }
-    Ok(found)
+    Ok(found.map_or(BodyLength::UntilClose, BodyLength::Exactly))
 }
 
 #[cfg(test)]
@@ -322,7 +341,6 @@ mod tests {
             "Content-Length: -1",
             "Content-Length: abc",
             "Content-Length: 1 2",
-            "Content-Length: 18446744073709551616",
             "Content-Length: +5",
             "Content-Length:",
         ] {
@@ -332,6 +350,10 @@ mod tests {
             with("Content-Length: 18446744073709551615"),
             Ok(BodyLength::Exactly(u64::MAX))
         );
+        assert_eq!(
+            with("Content-Length: 18446744073709551616"),
+            Ok(BodyLength::Overflow("18446744073709551616".into()))
+        );
     }
 
     #[test]
@@ -339,14 +361,43 @@ mod tests {
         let with = |te: &str| body_of(&format!("HTTP/1.1 200 OK\r\n{te}\r\n\r\n"));
         assert_eq!(with("Transfer-Encoding: chunked"), Ok(BodyLength::Chunked));
         assert_eq!(
-            with("Transfer-Encoding: gzip, Chunked\r\nContent-Length: 5"),
+            with("Transfer-Encoding: Chunked\r\nContent-Length: 5"),
             Ok(BodyLength::Chunked)
         );
-        assert_eq!(with("Transfer-Encoding: gzip"), Ok(BodyLength::UntilClose));
         assert_eq!(
             with("Transfer-Encoding:\r\nContent-Length: 5"),
             Ok(BodyLength::UntilClose)
         );
+    }
+
+    #[test]
+    fn other_transfer_codings_are_unsupported() {
+        let with = |te: &str| body_of(&format!("HTTP/1.1 200 OK\r\n{te}\r\n\r\n"));
+        let unsupported = |listed: &str| Ok(BodyLength::Unsupported(listed.into()));
+        assert_eq!(with("Transfer-Encoding: gzip"), unsupported("gzip"));
+        assert_eq!(
+            with("Transfer-Encoding: identityx"),
+            unsupported("identityx")
+        );
+        assert_eq!(
+            with("Transfer-Encoding: gzip, chunked"),
+            unsupported("gzip, chunked")
+        );
+        assert_eq!(
+            with("Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked"),
+            unsupported("chunked, chunked")
+        );
+        // No body follows a 204 whatever it announces.
+        assert_eq!(
+            body_of("HTTP/1.1 204 No Content\r\nTransfer-Encoding: gzip\r\n\r\n"),
+            Ok(BodyLength::Exactly(0))
+        );
+    }
+
+    #[test]
+    fn folded_header_lines_are_accepted() {
+        let head = "HTTP/1.1 200 OK\r\nX: a\r\n b\r\nContent-Length:\r\n 5\r\n\r\n";
+        assert_eq!(body_of(head), Ok(BodyLength::Exactly(5)));
     }
 
     #[test]

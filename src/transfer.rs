@@ -265,20 +265,25 @@ pub fn exchange(
             retry_after: head.retry_after,
         });
     }
-    if let (Some(limit), BodyLength::Exactly(length)) = (plan.max_size, head.body) {
-        if length > limit {
-            return Err(Error::TooLarge {
-                addr,
-                limit,
-                announced: Some(length),
-            });
+    let framing = match admit(head.body, plan.max_size, addr) {
+        Ok(framing) => framing,
+        Err(Rejected::Error(error)) => return Err(error),
+        // A malformed head: what arrived is shown, as for any other.
+        Err(Rejected::Malformed(error)) => {
+            let shown = if plan.include_head {
+                early_body
+            } else {
+                reader.buffered()
+            };
+            out.write_body(shown)?;
+            return Err(error);
         }
-    }
-    out.set_body_length(match head.body {
-        BodyLength::Exactly(length) => Some(length),
-        BodyLength::Chunked | BodyLength::UntilClose => None,
+    };
+    out.set_body_length(match framing {
+        Framing::Length { total, .. } => Some(total),
+        Framing::Chunked(_) | Framing::UntilClose => None,
     });
-    let mut body = Body::new(head.body, plan.max_size, plan.raw);
+    let mut body = Body::new(framing, plan.max_size, plan.raw);
     let result = receive_body(&mut body, early_body, &mut link, &mut buf, out, clock);
     report.size_download = body.written.bytes;
     if result.is_ok() {
@@ -295,6 +300,41 @@ pub fn exchange(
         }
     }
     result
+}
+
+enum Rejected {
+    Error(Error),
+    /// The head is malformed after all: its bytes are shown, as for any such head.
+    Malformed(Error),
+}
+
+/// Whether a body with this framing may be received, and how it ends. A length
+/// over --max-size, or a coding fetch cannot decode, fails before any body byte.
+fn admit(length: BodyLength, max_size: Option<u64>, addr: SocketAddr) -> Result<Framing, Rejected> {
+    let too_large = |announced: String, limit| {
+        Rejected::Error(Error::TooLarge {
+            addr,
+            limit,
+            announced: Some(announced),
+        })
+    };
+    match (length, max_size) {
+        (BodyLength::Exactly(length), Some(limit)) if length > limit => {
+            Err(too_large(length.to_string(), limit))
+        }
+        (BodyLength::Exactly(total), _) => Ok(Framing::Length { left: total, total }),
+        (BodyLength::Chunked, _) => Ok(Framing::Chunked(ChunkedDecoder::new())),
+        (BodyLength::UntilClose, _) => Ok(Framing::UntilClose),
+        // curl test 393: a length past 2^64-1 is over any limit.
+        (BodyLength::Overflow(digits), Some(limit)) => Err(too_large(digits, limit)),
+        (BodyLength::Overflow(digits), None) => Err(Rejected::Malformed(Error::BadHead {
+            addr,
+            reason: format!("Content-Length {digits} is larger than 2^64-1"),
+        })),
+        (BodyLength::Unsupported(codings), _) => {
+            Err(Rejected::Error(Error::UnsupportedCoding { addr, codings }))
+        }
+    }
 }
 
 fn receive_body(
@@ -385,12 +425,7 @@ enum Framing {
 }
 
 impl Body {
-    fn new(length: BodyLength, limit: Option<u64>, raw: bool) -> Body {
-        let framing = match length {
-            BodyLength::Exactly(total) => Framing::Length { left: total, total },
-            BodyLength::Chunked => Framing::Chunked(ChunkedDecoder::new()),
-            BodyLength::UntilClose => Framing::UntilClose,
-        };
+    fn new(framing: Framing, limit: Option<u64>, raw: bool) -> Body {
         Body {
             framing,
             written: Written {

@@ -364,3 +364,70 @@ fn a_thousand_fetches_in_a_row_are_all_exact() {
     }
     server.join().unwrap();
 }
+
+#[test]
+fn obsolete_line_folding_in_a_head_is_accepted() {
+    // RFC 9112, 5.2: a recipient of a response MUST accept a folded header line.
+    let head =
+        "HTTP/1.1 200 OK\r\nX-Long: first\r\n  second\r\n\tthird\r\nContent-Length: 5\r\n\r\n";
+    let server = reply(format!("{head}hello"));
+    fetch()
+        .args(["-i", &server.target()])
+        .assert()
+        .code(0)
+        .stdout(format!("{head}hello"))
+        .stderr("");
+    server.finish();
+}
+
+#[test]
+fn unknown_transfer_coding_exits_61_at_once_naming_it() {
+    for coding in ["gzip", "identityx", "chunked, gzip"] {
+        let head = format!("HTTP/1.1 200 OK\r\nTransfer-Encoding: {coding}\r\n\r\n");
+        let sent = head.clone();
+        let server = serve(move |stream| {
+            stream.write_all(sent.as_bytes()).unwrap();
+            stream.write_all(b"\x1f\x8b coded bytes").unwrap();
+            hold_open(stream, Duration::from_secs(10));
+        });
+        let start = Instant::now();
+        fetch()
+            .args(["-i", &server.target()])
+            .assert()
+            .code(61)
+            .stdout(head)
+            .stderr(contains(format!(
+                "unsupported Transfer-Encoding '{coding}'"
+            )));
+        within(start, 0.0, 3.0);
+        server.finish();
+    }
+}
+
+#[test]
+fn nul_in_a_chunked_trailer_exits_8_keeping_the_body() {
+    let server = reply(
+        "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nhi\r\n0\r\nX-T: a\0b\r\n\r\n",
+    );
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("hi")
+        .stderr(contains("malformed chunked body"))
+        .stderr(contains("trailer"));
+    server.finish();
+}
+
+#[test]
+fn content_length_too_large_to_represent_is_over_any_max_size() {
+    // curl test 393: a Content-Length past 2^64-1 with a size limit exits 63.
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\nx");
+    fetch()
+        .args(["--max-size", "1G", &server.target()])
+        .assert()
+        .code(63)
+        .stdout("")
+        .stderr(contains("more than --max-size 1073741824"));
+    server.finish();
+}
