@@ -3,7 +3,7 @@
 //! window title or write the clipboard (OSC 52) on the user's terminal.
 
 /// `bytes` as text: valid UTF-8 as itself, control characters (C0, DEL, C1) and
-/// bytes that are not UTF-8 as `\xNN`. Quotes and backslashes stay as they are.
+/// bytes that are not UTF-8 as `\xNN` (`\r`, `\n`, `\t` for those three). Quotes and backslashes stay as they are.
 pub fn shown(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
@@ -41,6 +41,12 @@ pub fn shown_lines(bytes: &[u8]) -> Vec<u8> {
 
 fn push_escaped(out: &mut String, byte: u8) {
     const HEX: &[u8; 16] = b"0123456789abcdef";
+    match byte {
+        b'\r' => return out.push_str("\\r"),
+        b'\n' => return out.push_str("\\n"),
+        b'\t' => return out.push_str("\\t"),
+        _ => {}
+    }
     out.push_str("\\x");
     out.push(HEX[usize::from(byte >> 4)] as char);
     out.push(HEX[usize::from(byte & 0xf)] as char);
@@ -54,7 +60,7 @@ mod tests {
     fn control_characters_are_escaped_and_the_rest_kept() {
         assert_eq!(shown(b"a \"q\" \\ \xc3\xa9"), "a \"q\" \\ \u{e9}");
         assert_eq!(shown(b"\x1b]52;c;eA==\x07"), "\\x1b]52;c;eA==\\x07");
-        assert_eq!(shown(b"tab\there"), "tab\\x09here");
+        assert_eq!(shown(b"tab\there\r\n"), "tab\\there\\r\\n");
         // C1 controls (CSI is U+009B) and bytes that are not UTF-8.
         assert_eq!(shown("\u{9b}31m".as_bytes()), "\\xc2\\x9b31m");
         assert_eq!(shown(b"\xff\xfe ok"), "\\xff\\xfe ok");

@@ -2,7 +2,7 @@
 //! that only takes its name once the response is complete.
 
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, Seek, Write};
+use std::io::{self, IsTerminal, Seek, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileTypeExt;
 use std::path::{Path, PathBuf};
@@ -31,6 +31,8 @@ pub struct Output {
     progress: Option<ProgressBar>,
     /// `file` is a pipe in blocking mode, so the body can be spliced into it.
     pipe: bool,
+    /// `file` is a terminal: bytes that are not the body are shown escaped.
+    terminal: bool,
 }
 
 struct Target {
@@ -108,6 +110,7 @@ impl Output {
             let _ = rustix::pipe::fcntl_setpipe_size(&file, PIPE_SIZE);
         }
         Output {
+            terminal: file.is_terminal(),
             file,
             target,
             guard,
@@ -171,8 +174,20 @@ impl Output {
         Ok(true)
     }
 
+    /// A response head, as received; on a terminal with its control bytes escaped.
     pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        self.write_out(bytes)
+        self.write_unparsed(bytes)
+    }
+
+    /// Bytes that did not parse as a response (a malformed head, not HTTP at all):
+    /// as received, but on a terminal escaped, for they are not a body the user
+    /// asked to see and may hold escape sequences. They bypass the binary guard.
+    pub fn write_unparsed(&mut self, bytes: &[u8]) -> Result<(), Error> {
+        if self.terminal {
+            self.write_out(&crate::escape::shown_lines(bytes))
+        } else {
+            self.write_out(bytes)
+        }
     }
 
     pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Error> {

@@ -73,7 +73,7 @@ impl Report {
         for line in head.split(|&b| b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if !line.is_empty() {
-                self.line(marker, &line.escape_ascii().to_string());
+                self.line(marker, &crate::escape::shown(line));
             }
         }
     }

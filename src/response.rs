@@ -11,7 +11,7 @@ pub struct Head {
     /// Length of the head in `HeadReader::buffered()`, blank line included.
     pub len: usize,
     pub status: u16,
-    /// The first line of the final head, without its line end, escaped for display.
+    /// The first line of the final head, without its line end, as `escape::shown`.
     pub status_line: String,
     pub body: BodyLength,
     /// `Retry-After` in seconds (RFC 9110, 10.2.3); the HTTP-date form is not used.
@@ -170,7 +170,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     Ok(Head {
         len: head.len(),
         status,
-        status_line: first_line.trim_ascii_end().escape_ascii().to_string(),
+        status_line: shown(first_line.trim_ascii_end()),
         body,
         retry_after,
     })

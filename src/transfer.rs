@@ -217,13 +217,13 @@ pub fn exchange(
             }
             Err(failure) => {
                 // Whatever arrived is the user's, even if it is not a complete head.
-                out.write_body(reader.buffered())?;
+                out.write_unparsed(reader.buffered())?;
                 let error = link.error(failure);
                 return Err(send_failed(&link, error));
             }
         };
         if n == 0 {
-            out.write_body(reader.buffered())?;
+            out.write_unparsed(reader.buffered())?;
             let error = if link.received == 0 {
                 Error::EmptyReply {
                     addr,
@@ -244,7 +244,7 @@ pub fn exchange(
             Ok(Some(head)) => break head,
             Ok(None) => {}
             Err(e) => {
-                out.write_body(reader.buffered())?;
+                out.write_unparsed(reader.buffered())?;
                 return Err(head_error(addr, e, reader.buffered()));
             }
         }
@@ -275,7 +275,7 @@ pub fn exchange(
             } else {
                 reader.buffered()
             };
-            out.write_body(shown)?;
+            out.write_unparsed(shown)?;
             return Err(error);
         }
     };
@@ -529,7 +529,7 @@ fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {
             let start = &received[..received.len().min(40)];
             Error::NotHttp {
                 addr,
-                start: format!("\"{}\"", start.escape_ascii()),
+                start: format!("\"{}\"", crate::escape::shown(start)),
             }
         }
         HeadError::TooLarge => Error::BadHead {

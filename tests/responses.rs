@@ -7,6 +7,8 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use predicates::prelude::*;
+use predicates::str::contains;
 use support::*;
 
 #[test]
@@ -265,5 +267,48 @@ fn bytes_reach_a_pipe_while_the_server_pauses() {
         .expect("the 3000 bytes within 5 s, during the pause")
         .unwrap();
     assert_same_bytes(&got, &pattern(3000));
+    server.finish();
+}
+
+#[test]
+fn control_bytes_in_a_head_are_escaped_on_a_terminal() {
+    // A valid head may carry obs-text, such as U+009B (CSI, a C1 control).
+    let server = reply("HTTP/1.0 200 OK\r\nX-Evil: \u{9b}31mred\r\nContent-Length: 2\r\n\r\nok");
+    let seen = on_terminal(&server.target());
+    server.finish();
+    assert!(!seen.contains('\u{9b}'), "{seen:?}");
+    assert!(seen.contains("X-Evil: \\xc2\\x9b31mred"), "{seen:?}");
+    assert!(seen.ends_with("ok"), "{seen:?}");
+
+    // A malformed head is shown as it came, but escaped too: OSC 52 asks the
+    // terminal to write the clipboard.
+    let server = reply("HTTP/1.0 200 OK\r\nX: \x1b]52;c;aGk=\x07\r\n\r\n");
+    let seen = on_terminal(&server.target());
+    server.finish();
+    assert!(!seen.contains('\x1b'), "{seen:?}");
+    assert!(seen.contains("X: \\x1b]52;c;aGk=\\x07"), "{seen:?}");
+    assert!(seen.contains("fetch: malformed response head"), "{seen:?}");
+}
+
+#[test]
+fn messages_and_the_trace_show_peer_bytes_as_received_escaping_only_controls() {
+    let server = reply("HTTP/1.1 404 \"Not\" Found\u{9b}\r\nContent-Length: 0\r\n\r\n");
+    fetch()
+        .args(["-f", "-v", &server.target()])
+        .assert()
+        .code(22)
+        .stdout("")
+        .stderr(contains("HTTP/1.1 404 \"Not\" Found\\xc2\\x9b\n"))
+        .stderr(contains("HTTP/1.1 404 \"Not\" Found\\xc2\\x9b (--fail"))
+        .stderr(contains("\u{9b}").not());
+    server.finish();
+
+    let server = reply("\x1b]0;owned\x07 not http");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("\x1b]0;owned\x07 not http")
+        .stderr(contains("it starts with \"\\x1b]0;owned\\x07 not http\""));
     server.finish();
 }
