@@ -43,11 +43,11 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (63, "--max-size: the body is larger than allowed"),
     (
         130,
-        "interrupted by SIGINT (Ctrl-C); a partial -o FILE is kept as FILE.part",
+        "killed by SIGINT (Ctrl-C), as the shell reports it; a partial -o FILE is kept as FILE.part",
     ),
     (
         143,
-        "terminated by SIGTERM; a partial -o FILE is kept as FILE.part",
+        "killed by SIGTERM, as the shell reports it; a partial -o FILE is kept as FILE.part",
     ),
 ];
 

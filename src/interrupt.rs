@@ -1,4 +1,5 @@
-//! Ctrl-C (SIGINT) and SIGTERM: stop at once, keep what arrived, exit 130 or 143.
+//! Ctrl-C (SIGINT) and SIGTERM: stop at once, keep what arrived, die by the signal
+//! (the shell's $? is 130 or 143).
 //!
 //! The work is done inside the signal handler, because the main thread may be
 //! blocked in a read, a connect or a full pipe for as long as its timeouts allow.
@@ -30,6 +31,8 @@ struct Watch {
 /// The -o temporary file and the name it gets if the fetch is interrupted.
 struct PartFile {
     temp: CString,
+    /// `/proc/self/fd/N` while the file has no name (see atomic.rs).
+    unnamed: Option<CString>,
     part: CString,
     part_shown: String,
 }
@@ -38,6 +41,8 @@ static WATCH: OnceLock<Watch> = OnceLock::new();
 static PART: OnceLock<PartFile> = OnceLock::new();
 /// Bytes in the -o temporary file.
 static WRITTEN: AtomicU64 = AtomicU64::new(0);
+/// The -o file was named FILE or FILE.part already.
+static SETTLED: AtomicBool = AtomicBool::new(false);
 /// A progress bar is on the screen, so the message must start a new line.
 static PROGRESS: AtomicBool = AtomicBool::new(false);
 
@@ -48,28 +53,35 @@ pub fn install(start: Instant) -> io::Result<()> {
         return Ok(()); // already installed
     }
     for (signal, name) in [(SIGINT, "SIGINT"), (SIGTERM, "SIGTERM")] {
-        let status = 128 + signal;
         // SAFETY: `interrupted` is async-signal-safe: it reads atomics and
         // OnceLocks that were set before, formats into a stack buffer without
-        // allocating, and makes only write, rename, unlink and _exit calls.
-        unsafe { signal_hook::low_level::register(signal, move || interrupted(name, status)) }?;
+        // allocating, and makes only write, rename, link, unlink, sigaction,
+        // sigprocmask, raise and _exit calls.
+        unsafe { signal_hook::low_level::register(signal, move || interrupted(name, signal)) }?;
     }
     Ok(())
 }
 
-/// Names the -o temporary file, so that an interruption keeps it as `part`.
-pub fn watch_part(temp: &Path, part: &Path) {
-    let (Ok(temp_c), Ok(part_c)) = (
-        CString::new(temp.as_os_str().as_bytes()),
-        CString::new(part.as_os_str().as_bytes()),
-    ) else {
+/// Names the -o temporary file, so that an interruption keeps it as `part`:
+/// `temp` is its name, or the name it is linked to from `unnamed` first.
+pub fn watch_part(temp: &Path, unnamed: Option<&Path>, part: &Path) {
+    let c_path = |path: &Path| CString::new(path.as_os_str().as_bytes()).ok();
+    let (Some(temp_c), Some(part_c)) = (c_path(temp), c_path(part)) else {
         return;
     };
     let _ = PART.set(PartFile {
         temp: temp_c,
+        unnamed: unnamed.and_then(c_path),
         part: part_c,
         part_shown: part.display().to_string(),
     });
+}
+
+/// The -o file has its final name (FILE or FILE.part): an interruption from now
+/// on must leave it alone.
+pub fn part_settled() {
+    WRITTEN.store(0, Ordering::Relaxed);
+    SETTLED.store(true, Ordering::Relaxed);
 }
 
 /// Records how many bytes the -o temporary file holds.
@@ -81,7 +93,7 @@ pub fn set_progress_shown(shown: bool) {
     PROGRESS.store(shown, Ordering::Relaxed);
 }
 
-fn interrupted(name: &str, status: i32) -> ! {
+fn interrupted(name: &str, signal: i32) -> ! {
     let mut buf = [0u8; 1024];
     let mut line = Cursor::new(&mut buf[..]);
     // A message longer than the buffer is cut short; the exit status still tells.
@@ -92,16 +104,16 @@ fn interrupted(name: &str, status: i32) -> ! {
     if let Some(watch) = WATCH.get() {
         let _ = write!(line, " after {}", Elapsed(watch.start.elapsed()));
     }
-    if let Some(part) = PART.get() {
+    if let Some(part) = PART.get().filter(|_| !SETTLED.load(Ordering::Relaxed)) {
         let written = WRITTEN.load(Ordering::Relaxed);
         // Fails harmlessly if the file was already renamed, complete or as .part.
-        if written > 0 && rustix::fs::rename(&part.temp, &part.part).is_ok() {
+        if written > 0 && keep_part(part).is_ok() {
             let _ = write!(
                 line,
                 "; the {written} bytes received are in {}",
                 part.part_shown
             );
-        } else {
+        } else if part.unnamed.is_none() {
             let _ = rustix::fs::unlink(&part.temp);
         }
     }
@@ -111,5 +123,19 @@ fn interrupted(name: &str, status: i32) -> ! {
     if let Some(watch) = WATCH.get() {
         let _ = (&watch.stderr).write_all(message);
     }
-    signal_hook::low_level::exit(status)
+    // Die by the signal itself, not with exit(128 + N): a shell running fetch in a
+    // loop stops the loop only when its child was killed by SIGINT (bash's "wait
+    // and cooperative exit"); $? is 130 or 143 all the same.
+    let _ = signal_hook::low_level::emulate_default_handler(signal);
+    signal_hook::low_level::exit(128 + signal)
+}
+
+/// Names the temporary file FILE.part; only system calls, for the signal handler.
+fn keep_part(part: &PartFile) -> rustix::io::Result<()> {
+    if let Some(unnamed) = &part.unnamed {
+        use rustix::fs::{AtFlags, CWD};
+        let _ = rustix::fs::unlink(&part.temp);
+        rustix::fs::linkat(CWD, unnamed, CWD, &part.temp, AtFlags::SYMLINK_FOLLOW)?;
+    }
+    rustix::fs::rename(&part.temp, &part.part)
 }

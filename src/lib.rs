@@ -2,6 +2,7 @@
 //! how it went. The modules follow the data: command line → target → resolve and
 //! connect → request → response → output, with one error type for every failure.
 
+pub mod atomic;
 pub mod chunked;
 pub mod cli;
 pub mod clock;

@@ -5,11 +5,12 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Seek, Write};
 use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::fs::FileTypeExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rustix::fs::OFlags;
 
+use crate::atomic::{AtomicFile, part_path};
 use crate::error::Error;
 use crate::interrupt;
 
@@ -23,8 +24,8 @@ pub struct Output {
     /// stdout is a duplicate of fd 1: `io::stdout()` is line-buffered, which would
     /// split a body with many newlines into many small writes.
     file: File,
-    /// For `-o FILE`: the temporary file being written and the name it will get.
-    target: Option<Target>,
+    /// For `-o FILE`: `file` is its temporary file, named only when complete.
+    target: Option<AtomicFile>,
     guard: Guard,
     /// Bytes written to `file`, head included.
     written: u64,
@@ -33,11 +34,6 @@ pub struct Output {
     pipe: bool,
     /// `file` is a terminal: bytes that are not the body are shown escaped.
     terminal: bool,
-}
-
-struct Target {
-    temp: PathBuf,
-    dest: PathBuf,
 }
 
 /// On a terminal, a binary body would garble the screen, so it is not printed.
@@ -80,27 +76,14 @@ impl Output {
             }
             _ => {}
         }
-        let name = dest
-            .file_name()
-            .ok_or_else(|| file_error(dest, "not a file name"))?;
-        let mut temp_name = std::ffi::OsString::from(".");
-        temp_name.push(name);
-        temp_name.push(format!(".fetch-{}.tmp", std::process::id()));
-        let temp = dest.with_file_name(temp_name);
-        interrupt::watch_part(&temp, &part_path(dest));
-        let file = OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&temp)
-            .map_err(|e| file_error(dest, &e.to_string()))?;
-        let target = Target {
-            temp,
-            dest: dest.to_path_buf(),
-        };
-        Ok(Output::new(file, Some(target), Guard::Off))
+        let (file, atomic) =
+            AtomicFile::create(dest).map_err(|e| file_error(dest, &e.to_string()))?;
+        let (temp, unnamed) = atomic.names();
+        interrupt::watch_part(temp, unnamed, &part_path(dest));
+        Ok(Output::new(file, Some(atomic), Guard::Off))
     }
 
-    fn new(file: File, target: Option<Target>, guard: Guard) -> Output {
+    fn new(file: File, target: Option<AtomicFile>, guard: Guard) -> Output {
         let pipe = target.is_none() && is_blocking_pipe(&file);
         if pipe {
             // Linux pipes hold 64 KiB by default, so each 64 KiB write waits for the
@@ -226,20 +209,27 @@ impl Output {
         }
     }
 
-    /// Writes all of `bytes`. A reader that went away (`fetch … | head`) is not a
-    /// failure: Rust ignores SIGPIPE, so we see EPIPE where a C tool would just die.
-    fn write_out(&mut self, bytes: &[u8]) -> Result<(), Error> {
-        match self.file.write_all(bytes) {
-            Ok(()) => {
-                self.written += bytes.len() as u64;
-                if self.target.is_some() {
-                    interrupt::set_written(self.written);
+    /// Writes all of `bytes`, counting each write that succeeds, so that after a
+    /// failure the count is what reached the output. A reader that went away
+    /// (`fetch … | head`) is not a failure: Rust ignores SIGPIPE, so we see EPIPE
+    /// where a C tool would just die.
+    fn write_out(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+        while !bytes.is_empty() {
+            match self.file.write(bytes) {
+                Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into())),
+                Ok(n) => {
+                    self.written += n as u64;
+                    if self.target.is_some() {
+                        interrupt::set_written(self.written);
+                    }
+                    bytes = &bytes[n..];
                 }
-                Ok(())
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(Error::OutputClosed),
+                Err(e) => return Err(Error::Write(e)),
             }
-            Err(e) if e.kind() == io::ErrorKind::BrokenPipe => Err(Error::OutputClosed),
-            Err(e) => Err(Error::Write(e)),
         }
+        Ok(())
     }
 
     /// The response is complete: flush what the guard held, give the file its name.
@@ -248,12 +238,12 @@ impl Output {
         self.decide()?;
         self.note_suppressed();
         if let Some(target) = self.target.take() {
-            // Durable before it is renamed: a complete-looking FILE is a complete one.
-            self.file.sync_data().map_err(Error::Write)?;
-            fs::rename(&target.temp, &target.dest).map_err(|e| {
-                let _ = fs::remove_file(&target.temp);
-                file_error(&target.dest, &e.to_string())
-            })?;
+            // Durable before it is named: a complete-looking FILE is a complete one.
+            let dest = target.dest().to_path_buf();
+            target
+                .commit(&self.file)
+                .map_err(|e| file_error(&dest, &e.to_string()))?;
+            interrupt::part_settled();
         }
         Ok(())
     }
@@ -269,20 +259,18 @@ impl Output {
             return error;
         };
         if self.written == 0 {
-            let _ = fs::remove_file(&target.temp);
+            target.discard();
             return error;
         }
-        let part = part_path(&target.dest);
-        match fs::rename(&target.temp, &part) {
-            Ok(()) => Error::PartKept {
+        let kept = target.keep_part(&self.file);
+        interrupt::part_settled();
+        match kept {
+            Ok(part) => Error::PartKept {
                 source: Box::new(error),
                 path: part,
                 bytes: self.written,
             },
-            Err(_) => {
-                let _ = fs::remove_file(&target.temp);
-                error
-            }
+            Err(_) => error,
         }
     }
 
@@ -318,12 +306,6 @@ fn style(template: &str) -> ProgressStyle {
     ProgressStyle::with_template(template)
         .unwrap_or_else(|_| ProgressStyle::default_bar())
         .progress_chars("=> ")
-}
-
-fn part_path(dest: &Path) -> PathBuf {
-    let mut part = dest.as_os_str().to_os_string();
-    part.push(".part");
-    PathBuf::from(part)
 }
 
 fn file_error(path: &Path, why: &str) -> Error {

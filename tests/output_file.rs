@@ -238,3 +238,78 @@ fn progress_bar_shows_on_a_terminal_stderr_and_silent_hides_it() {
     server.finish();
     assert_eq!(seen, "");
 }
+
+#[test]
+fn an_existing_files_mode_is_kept_and_a_new_file_follows_the_umask() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = Scratch::new("o-mode");
+    let file = dir.path("secret.txt");
+    std::fs::write(&file, "old").unwrap();
+    std::fs::set_permissions(&file, std::fs::Permissions::from_mode(0o600)).unwrap();
+    let server = reply(ok_response(b"new"));
+    fetch()
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(0);
+    server.finish();
+    assert_eq!(std::fs::read_to_string(&file).unwrap(), "new");
+    let mode = std::fs::metadata(&file).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o600, "{mode:o}");
+
+    let fresh = dir.path("fresh.txt");
+    let server = reply(ok_response(b"new"));
+    fetch_after("umask 027")
+        .args(["-o", fresh.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(0);
+    server.finish();
+    let mode = std::fs::metadata(&fresh).unwrap().permissions().mode() & 0o7777;
+    assert_eq!(mode, 0o640, "{mode:o}");
+}
+
+#[test]
+fn a_full_disk_keeps_and_counts_exactly_what_reached_the_file() {
+    // A file size limit (SIGXFSZ ignored, so writes fail with EFBIG) stands for a
+    // full disk: the write that crosses 1 MiB is cut short, the next one fails.
+    let dir = Scratch::new("o-full");
+    let file = dir.path("out.bin");
+    let body = pattern(2 << 20);
+    let server = reply(ok_response(&body));
+    let part = dir.path("out.bin.part");
+    fetch_after("trap '' XFSZ; ulimit -f 1024")
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(23)
+        .stdout("")
+        .stderr(contains(format!(
+            "; the 1048576 bytes received are in {}\n",
+            part.display()
+        )));
+    server.finish();
+    assert_same_bytes(&std::fs::read(&part).unwrap(), &body[..1 << 20]);
+    assert_eq!(dir.names(), ["out.bin.part"]);
+}
+
+#[test]
+fn a_killed_fetch_leaves_no_file_behind() {
+    let dir = Scratch::new("o-kill9");
+    let file = dir.path("big.bin");
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n")
+            .unwrap();
+        stream.write_all(&pattern(5000)).unwrap();
+        hold_open(stream, Duration::from_secs(20));
+    });
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    wait_for_open_file(child.id(), &dir.0, 5000);
+    child.kill().unwrap(); // SIGKILL: no handler runs
+    child.wait().unwrap();
+    server.finish();
+    assert_eq!(dir.names(), Vec::<String>::new());
+}

@@ -1,12 +1,18 @@
-//! Ctrl-C and SIGTERM: fetch stops at once, keeps what arrived, exits 130 or 143.
+//! Ctrl-C and SIGTERM: fetch stops at once, keeps what arrived, and dies by the
+//! signal, so that a shell loop around it stops too.
 
 mod support;
 
 use std::io::{Read, Write};
-use std::process::{Child, Command, Stdio};
+use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use support::*;
+
+const SIGINT: i32 = 2;
+const SIGTERM: i32 = 15;
 
 /// A server that sends a head announcing 1 MB and the first `sent` bytes of the
 /// body, then waits for fetch to go away.
@@ -20,6 +26,16 @@ fn stalls_after(sent: usize) -> Server {
     })
 }
 
+/// A server that says on `told` when it has the whole request, then stays silent.
+fn silent_after_request() -> (Server, mpsc::Receiver<()>) {
+    let (tell, told) = mpsc::channel();
+    let server = serve(move |stream| {
+        tell.send(()).unwrap();
+        hold_open(stream, Duration::from_secs(20));
+    });
+    (server, told)
+}
+
 fn spawn_fetch(args: &[&str]) -> Child {
     Command::new(env!("CARGO_BIN_EXE_fetch"))
         .args(args)
@@ -31,21 +47,22 @@ fn spawn_fetch(args: &[&str]) -> Child {
         .expect("start fetch")
 }
 
-fn send_signal(child: &Child, signal: &str) {
-    let status = Command::new("sh")
-        .args(["-c", &format!("kill -{signal} {}", child.id())])
+/// Sends `signal` to `pid`, or to the process group `-pid`.
+fn send_signal(pid: i64, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), "--", &pid.to_string()])
         .status()
         .expect("run kill");
     assert!(status.success());
 }
 
-/// Waits for the exit, which must come promptly; returns the code and stderr.
-fn wait_exit(mut child: Child, signalled: Instant) -> (Option<i32>, String) {
+/// Waits for the exit, which must come promptly; returns the status and stderr.
+fn wait_exit(mut child: Child, signalled: Instant) -> (ExitStatus, String) {
     loop {
         if let Some(status) = child.try_wait().expect("wait for fetch") {
             let mut stderr = String::new();
             let _ = child.stderr.take().unwrap().read_to_string(&mut stderr);
-            return (status.code(), stderr);
+            return (status, stderr);
         }
         if signalled.elapsed() > Duration::from_secs(3) {
             let _ = child.kill();
@@ -56,7 +73,7 @@ fn wait_exit(mut child: Child, signalled: Instant) -> (Option<i32>, String) {
 }
 
 #[test]
-fn sigint_stops_at_once_with_130_and_the_bytes_that_arrived() {
+fn sigint_stops_at_once_dying_by_the_signal_with_the_bytes_that_arrived() {
     let server = stalls_after(3000);
     let mut child = spawn_fetch(&[&server.target()]);
     // Once the bytes are on stdout fetch is blocked in a read with 30 s to go.
@@ -64,9 +81,10 @@ fn sigint_stops_at_once_with_130_and_the_bytes_that_arrived() {
     let mut got = vec![0u8; 3000];
     stdout.read_exact(&mut got).expect("the first 3000 bytes");
     let signalled = Instant::now();
-    send_signal(&child, "INT");
-    let (code, stderr) = wait_exit(child, signalled);
-    assert_eq!(code, Some(130), "{stderr}");
+    send_signal(child.id().into(), "INT");
+    let (status, stderr) = wait_exit(child, signalled);
+    // Killed by the signal, as a shell sees it (its $? is still 130).
+    assert_eq!(status.signal(), Some(SIGINT), "{status:?} {stderr}");
     assert!(
         stderr.starts_with("fetch: interrupted by SIGINT after ") && stderr.ends_with('\n'),
         "{stderr:?}"
@@ -80,22 +98,16 @@ fn sigint_stops_at_once_with_130_and_the_bytes_that_arrived() {
 }
 
 #[test]
-fn sigterm_keeps_a_partial_file_as_part_with_143() {
+fn sigterm_keeps_a_partial_file_as_part() {
     let dir = Scratch::new("sig-part");
     let file = dir.path("big.bin");
     let server = stalls_after(5000);
     let child = spawn_fetch(&["-o", file.to_str().unwrap(), &server.target()]);
-    let temp = dir.path(&format!(".big.bin.fetch-{}.tmp", child.id()));
-    // The temporary file holds the 5000 bytes once fetch has written them.
-    let start = Instant::now();
-    while std::fs::metadata(&temp).map(|m| m.len()).unwrap_or(0) < 5000 {
-        assert!(start.elapsed() < Duration::from_secs(10), "no 5000 bytes");
-        std::thread::sleep(Duration::from_millis(10));
-    }
+    wait_for_open_file(child.id(), &dir.0, 5000);
     let signalled = Instant::now();
-    send_signal(&child, "TERM");
-    let (code, stderr) = wait_exit(child, signalled);
-    assert_eq!(code, Some(143), "{stderr}");
+    send_signal(child.id().into(), "TERM");
+    let (status, stderr) = wait_exit(child, signalled);
+    assert_eq!(status.signal(), Some(SIGTERM), "{status:?} {stderr}");
     let part = dir.path("big.bin.part");
     assert!(
         stderr.starts_with("fetch: interrupted by SIGTERM after ")
@@ -114,25 +126,52 @@ fn sigterm_keeps_a_partial_file_as_part_with_143() {
 fn sigint_before_any_body_leaves_no_file() {
     let dir = Scratch::new("sig-none");
     let file = dir.path("out.txt");
-    let server = serve(|stream| hold_open(stream, Duration::from_secs(20)));
+    let (server, told) = silent_after_request();
     let child = spawn_fetch(&["-o", file.to_str().unwrap(), &server.target()]);
-    let temp = dir.path(&format!(".out.txt.fetch-{}.tmp", child.id()));
-    let start = Instant::now();
-    while !temp.exists() {
-        assert!(
-            start.elapsed() < Duration::from_secs(10),
-            "no temporary file"
-        );
-        std::thread::sleep(Duration::from_millis(10));
-    }
-    // Let the request go out, so that fetch waits in the read.
-    std::thread::sleep(Duration::from_millis(200));
+    told.recv_timeout(Duration::from_secs(10))
+        .expect("the request");
     let signalled = Instant::now();
-    send_signal(&child, "INT");
-    let (code, stderr) = wait_exit(child, signalled);
-    assert_eq!(code, Some(130), "{stderr}");
+    send_signal(child.id().into(), "INT");
+    let (status, stderr) = wait_exit(child, signalled);
+    assert_eq!(status.signal(), Some(SIGINT), "{status:?} {stderr}");
     assert!(!stderr.contains(".part"), "{stderr:?}");
     assert_eq!(dir.names(), Vec::<String>::new());
     let request = server.finish();
     assert!(request.starts_with(b"GET / HTTP/1.0\r\n"));
+}
+
+#[test]
+fn ctrl_c_stops_a_shell_loop_around_fetch() {
+    // A terminal sends SIGINT to the whole foreground process group. bash waits
+    // for its child, and stops the loop only if the child died by the signal.
+    let (server, told) = silent_after_request();
+    let script = format!(
+        "for i in 1 2; do \"$0\" {}; done; echo after the loop",
+        server.target()
+    );
+    let child = Command::new("bash")
+        .args(["-c", &script, env!("CARGO_BIN_EXE_fetch")])
+        .env_clear()
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .spawn()
+        .expect("start bash");
+    told.recv_timeout(Duration::from_secs(10))
+        .expect("the request");
+    let signalled = Instant::now();
+    send_signal(-i64::from(child.id()), "INT");
+    let mut stdout = String::new();
+    let mut child = child;
+    child
+        .stdout
+        .take()
+        .unwrap()
+        .read_to_string(&mut stdout)
+        .unwrap();
+    let (status, stderr) = wait_exit(child, signalled);
+    assert_eq!(stdout, "", "the loop went on: {stderr}");
+    assert_eq!(status.signal(), Some(SIGINT), "{status:?} {stderr}");
+    server.finish();
 }

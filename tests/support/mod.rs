@@ -337,3 +337,41 @@ pub fn count_requests(requests: &[u8]) -> usize {
         .matches(" HTTP/1.0\r\n")
         .count()
 }
+
+/// Waits until process `pid` has a file open under `dir` that holds at least
+/// `len` bytes (found through /proc/PID/fd, so it works for a file with no name).
+pub fn wait_for_open_file(pid: u32, dir: &std::path::Path, len: u64) {
+    let start = Instant::now();
+    loop {
+        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+            .into_iter()
+            .flatten();
+        let found = fds.flatten().any(|fd| {
+            let in_dir = std::fs::read_link(fd.path()).is_ok_and(|p| p.starts_with(dir));
+            in_dir && std::fs::metadata(fd.path()).is_ok_and(|m| m.len() >= len)
+        });
+        if found {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "process {pid} never had {len} bytes in a file under {}",
+            dir.display()
+        );
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// The fetch binary run through `sh -c`, so that `setup` (umask, ulimit, trap)
+/// applies to it: `sh -c 'SETUP; exec fetch ARGS'`.
+pub fn fetch_after(setup: &str) -> assert_cmd::Command {
+    let mut command = assert_cmd::Command::new("bash");
+    command.env_clear();
+    command.timeout(Duration::from_secs(30));
+    command.args([
+        "-c",
+        &format!("{setup}; exec \"$0\" \"$@\""),
+        env!("CARGO_BIN_EXE_fetch"),
+    ]);
+    command
+}
