@@ -63,7 +63,30 @@ impl Clock {
     /// How long the next read or write may wait, and which limit ends it.
     /// `Err` when --max-time has already run out.
     pub fn next_wait(&self) -> Result<Option<(Duration, TimeLimit)>, TimeLimit> {
-        let idle = self.timeouts.idle.map(|d| (d, TimeLimit::Idle(d)));
+        self.within_total(self.timeouts.idle.map(|d| (d, TimeLimit::Idle(d))))
+    }
+
+    /// Like `next_wait`, for a wait whose idle limit counts from `progress`, the
+    /// last time bytes moved. `Err` when either limit has already run out.
+    pub fn wait_since(
+        &self,
+        progress: Instant,
+    ) -> Result<Option<(Duration, TimeLimit)>, TimeLimit> {
+        let idle = match self.timeouts.idle {
+            Some(idle) => match idle.checked_sub(progress.elapsed()) {
+                Some(left) if !left.is_zero() => Some((left, TimeLimit::Idle(idle))),
+                _ => return Err(TimeLimit::Idle(idle)),
+            },
+            None => None,
+        };
+        self.within_total(idle)
+    }
+
+    /// `idle`, or what is left of --max-time when that is nearer.
+    fn within_total(
+        &self,
+        idle: Option<(Duration, TimeLimit)>,
+    ) -> Result<Option<(Duration, TimeLimit)>, TimeLimit> {
         let Some(total) = self.timeouts.total else {
             return Ok(idle);
         };
@@ -109,6 +132,20 @@ mod tests {
         assert_eq!(limit, TimeLimit::Total(Duration::from_secs(10)));
         let (_, limit) = clock(5, 3, Some(10)).next_wait().unwrap().unwrap();
         assert_eq!(limit, TimeLimit::Idle(Duration::from_secs(3)));
+    }
+
+    #[test]
+    fn idle_counts_from_the_last_progress() {
+        let c = clock(5, 3, None);
+        let progress = Instant::now() - Duration::from_secs(2);
+        let (wait, limit) = c.wait_since(progress).unwrap().unwrap();
+        assert!(wait <= Duration::from_secs(1), "{wait:?}");
+        assert_eq!(limit, TimeLimit::Idle(Duration::from_secs(3)));
+        let stalled = Instant::now() - Duration::from_secs(4);
+        assert_eq!(
+            c.wait_since(stalled),
+            Err(TimeLimit::Idle(Duration::from_secs(3)))
+        );
     }
 
     #[test]

@@ -31,7 +31,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (28, "connect timed out: the request was never sent"),
     (
         29,
-        "response timed out: request sent, then silence (or --max-time)",
+        "timed out once connected: the server stopped reading the request or answering (or --max-time)",
     ),
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
@@ -101,6 +101,16 @@ pub enum Error {
         addr: SocketAddr,
         elapsed: Elapsed,
         source: std::io::Error,
+    },
+
+    #[error("{}", send_timeout_message(*.addr, *.elapsed, *.sent, *.total, .limit))]
+    SendTimeout {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        /// Request bytes the kernel took before the server stopped reading.
+        sent: usize,
+        total: usize,
+        limit: TimeLimit,
     },
 
     #[error("{}", response_timeout_message(*.addr, *.elapsed, *.received, .limit))]
@@ -221,6 +231,7 @@ impl Error {
             Error::ConnectTimeout { .. } => "connect_timeout",
             Error::Send { .. } => "send",
             Error::ResponseTimeout { .. } => "response_timeout",
+            Error::SendTimeout { .. } => "send_timeout",
             Error::EmptyReply { .. } => "empty_reply",
             Error::Reset { .. } | Error::Receive { .. } => "reset",
             Error::NotHttp { .. } => "not_http",
@@ -244,6 +255,7 @@ impl Error {
             Error::ConnectFailed { .. } => "host unreachable".into(),
             Error::ConnectTimeout { .. } => "connect timed out".into(),
             Error::ResponseTimeout { .. } => "response timed out".into(),
+            Error::SendTimeout { .. } => "sending timed out".into(),
             Error::EmptyReply { .. } => "empty reply".into(),
             Error::Reset { .. } | Error::Receive { .. } => "connection reset".into(),
             Error::PartKept { source, .. } => source.brief(),
@@ -265,7 +277,8 @@ impl Error {
             Error::EmptyReply { .. }
             | Error::Reset { .. }
             | Error::Receive { .. }
-            | Error::ResponseTimeout { .. } => Some(false),
+            | Error::ResponseTimeout { .. }
+            | Error::SendTimeout { .. } => Some(false),
             // Statuses that say "try again" (RFC 9110, 15.5.9, 15.6), as curl retries.
             Error::HttpStatus {
                 status: 408 | 429 | 500 | 502 | 503 | 504,
@@ -289,7 +302,7 @@ impl Error {
             Error::UnsupportedCoding { .. } => 61,
             Error::Write(_) => 23,
             Error::ConnectTimeout { .. } => 28,
-            Error::ResponseTimeout { .. } => 29,
+            Error::ResponseTimeout { .. } | Error::SendTimeout { .. } => 29,
             Error::EmptyReply { .. } => 52,
             Error::Send { .. } => 55,
             Error::Reset { .. } | Error::Receive { .. } => 56,
@@ -397,6 +410,25 @@ fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<&str>) -> S
     }
 }
 
+fn send_timeout_message(
+    addr: SocketAddr,
+    elapsed: Elapsed,
+    sent: usize,
+    total: usize,
+    limit: &TimeLimit,
+) -> String {
+    match limit {
+        TimeLimit::Idle(idle) => format!(
+            "sending the request to {addr} stalled after {sent} of {total} bytes ({elapsed}): the server took nothing more for {} (it is not reading the request)",
+            Elapsed(*idle)
+        ),
+        TimeLimit::Total(limit) => format!(
+            "--max-time {} ran out sending the request to {addr}: the server had taken {sent} of {total} bytes",
+            Elapsed(*limit)
+        ),
+    }
+}
+
 fn response_timeout_message(
     addr: SocketAddr,
     elapsed: Elapsed,
@@ -493,6 +525,13 @@ mod tests {
                 elapsed: e,
                 source: io(),
             },
+            Error::SendTimeout {
+                addr: addr(),
+                elapsed: e,
+                sent: 1,
+                total: 2,
+                limit: TimeLimit::Total(Duration::from_secs(1)),
+            },
             Error::Reset {
                 addr: addr(),
                 elapsed: e,
@@ -504,8 +543,14 @@ mod tests {
     #[test]
     fn every_failure_class_has_its_own_documented_code() {
         let errors = one_of_each();
+        let classes: HashSet<(u8, &str)> =
+            errors.iter().map(|e| (e.exit_code(), e.kind())).collect();
+        assert_eq!(
+            classes.len(),
+            errors.len(),
+            "two classes share a code and a kind"
+        );
         let codes: HashSet<u8> = errors.iter().map(Error::exit_code).collect();
-        assert_eq!(codes.len(), errors.len(), "two classes share a code");
         let documented: HashSet<u8> = EXIT_CODES.iter().map(|(c, _)| *c).collect();
         for code in &codes {
             assert!(

@@ -3,10 +3,11 @@
 use std::io::{self, Read, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec};
 use rustix::io::Errno;
+use rustix::net::SendFlags;
 use rustix::pipe::SpliceFlags;
 
 use crate::chunked::ChunkedDecoder;
@@ -49,6 +50,16 @@ enum Failure {
     Timeout(TimeLimit),
     Reset,
     Other(io::Error),
+}
+
+impl Failure {
+    fn into_io(self) -> io::Error {
+        match self {
+            Failure::Timeout(_) => io::ErrorKind::TimedOut.into(),
+            Failure::Reset => io::ErrorKind::ConnectionReset.into(),
+            Failure::Other(e) => e,
+        }
+    }
 }
 
 impl Link<'_> {
@@ -113,13 +124,44 @@ impl Link<'_> {
         Ok(())
     }
 
-    fn send(&mut self, bytes: &[u8]) -> Result<(), io::Error> {
-        let wait = self
-            .clock
-            .next_wait()
-            .map_err(|_| io::Error::from(io::ErrorKind::TimedOut))?;
-        self.stream.set_write_timeout(wait.map(|(d, _)| d))?;
-        self.stream.write_all(bytes)
+    /// Sends all of `bytes` within the clock's limits: it waits for room in poll,
+    /// with the idle limit counted from the last byte that moved, then sends
+    /// without blocking. (A socket's send timeout would apply per call, and a
+    /// blocking write returns a partial count only after waiting its whole
+    /// timeout, so neither --max-time nor the idle limit would hold.)
+    /// On failure, says how many bytes the kernel took.
+    fn send(&mut self, bytes: &[u8]) -> Result<(), (Failure, usize)> {
+        let mut sent = 0;
+        let mut progress = Instant::now();
+        while sent < bytes.len() {
+            match rustix::net::send(&self.stream, &bytes[sent..], SendFlags::DONTWAIT) {
+                Ok(n) => {
+                    sent += n;
+                    progress = Instant::now();
+                    continue;
+                }
+                Err(Errno::AGAIN | Errno::INTR) => {}
+                Err(errno) => return Err((read_failure(errno.into(), None), sent)),
+            }
+            let wait = self
+                .clock
+                .wait_since(progress)
+                .map_err(|limit| (Failure::Timeout(limit), sent))?;
+            let timeout = wait.and_then(|(d, _)| Timespec::try_from(d).ok());
+            let mut socket = [PollFd::new(&self.stream, PollFlags::OUT)];
+            match rustix::event::poll(&mut socket, timeout.as_ref()) {
+                Ok(0) => return Err((timed_out(wait), sent)),
+                Ok(_) | Err(Errno::INTR) => {}
+                Err(errno) => return Err((Failure::Other(errno.into()), sent)),
+            }
+        }
+        Ok(())
+    }
+
+    /// Whether the peer has sent something (or closed) that a read would get now.
+    fn readable_now(&self) -> bool {
+        let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
+        rustix::event::poll(&mut socket, Some(&Timespec::default())).is_ok_and(|n| n > 0)
     }
 
     fn error(&self, failure: Failure) -> Error {
@@ -146,7 +188,7 @@ impl Link<'_> {
     }
 }
 
-/// What a failed socket read means. A read timeout is `WouldBlock` on Unix and
+/// What a failed socket read or write means. A timeout is `WouldBlock` on Unix and
 /// `TimedOut` elsewhere (std's `set_read_timeout` docs); `wait` says which limit it was.
 fn read_failure(e: io::Error, wait: Option<(Duration, TimeLimit)>) -> Failure {
     use io::ErrorKind::*;
@@ -188,11 +230,32 @@ pub fn exchange(
     let head_end = find_subslice(plan.request, b"\r\n\r\n").map_or(plan.request.len(), |i| i + 4);
     report.head('>', &plan.request[..head_end]);
     report.size_request = plan.request.len() as u64;
-    let send_error = link.send(plan.request).err();
-    match &send_error {
-        None => report.step(format_args!("{} bytes sent", plan.request.len())),
-        Some(e) => report.step(format_args!("sending failed: {e}")),
-    }
+    let total = plan.request.len();
+    let send_error = match link.send(plan.request) {
+        Ok(()) => {
+            report.step(format_args!("{total} bytes sent"));
+            None
+        }
+        // The server stopped taking the request; unless it has answered already
+        // (an early error reply), that is the end.
+        Err((Failure::Timeout(limit), sent)) if !link.readable_now() => {
+            report.step(format_args!(
+                "sending stalled after {sent} of {total} bytes"
+            ));
+            return Err(Error::SendTimeout {
+                addr,
+                elapsed: clock.elapsed(),
+                sent,
+                total,
+                limit,
+            });
+        }
+        Err((failure, sent)) => {
+            let e = failure.into_io();
+            report.step(format_args!("sending failed after {sent} bytes: {e}"));
+            Some(e)
+        }
+    };
     let send_failed = |link: &Link, error: Error| match &send_error {
         Some(e) if link.received == 0 => Error::Send {
             addr,

@@ -431,3 +431,63 @@ fn content_length_too_large_to_represent_is_over_any_max_size() {
         .stderr(contains("more than --max-size 1073741824"));
     server.finish();
 }
+
+/// A request body large enough to fill both sockets' buffers on loopback.
+fn big_upload(dir: &Scratch) -> String {
+    let file = dir.path("upload.bin");
+    std::fs::write(&file, pattern(32 << 20)).unwrap();
+    format!("@{}", file.display())
+}
+
+#[test]
+fn a_server_that_never_reads_the_request_is_a_timeout_29() {
+    let dir = Scratch::new("send-stall");
+    let upload = big_upload(&dir);
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let server = serve_raw(move |_stream| {
+        let _ = wait_done.recv_timeout(Duration::from_secs(20));
+        Vec::new()
+    });
+    let start = Instant::now();
+    fetch()
+        .args(["--read-timeout", "1", "-d", &upload, &server.target()])
+        .assert()
+        .code(29)
+        .stdout("")
+        .stderr(contains(format!(
+            "sending the request to {} stalled after",
+            server.target()
+        )))
+        .stderr(predicate::str::is_match(r"after \d+ of 33554\d\d\d bytes").unwrap())
+        .stderr(contains("the server took nothing more for 1.00s"));
+    within(start, 0.8, 3.0);
+    done.send(()).unwrap();
+    server.finish();
+}
+
+#[test]
+fn max_time_holds_against_a_server_that_reads_the_request_slowly() {
+    let dir = Scratch::new("send-slow");
+    let upload = big_upload(&dir);
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let server = serve_raw(move |mut stream| {
+        let mut sip = [0u8; 4096];
+        // Takes 4 KiB every 20 ms: always some progress, never the whole request.
+        while wait_done.recv_timeout(Duration::from_millis(20)).is_err() {
+            if !matches!(stream.read(&mut sip), Ok(n) if n > 0) {
+                break;
+            }
+        }
+        Vec::new()
+    });
+    let start = Instant::now();
+    fetch()
+        .args(["--max-time", "1", "-d", &upload, &server.target()])
+        .assert()
+        .code(29)
+        .stdout("")
+        .stderr(contains("--max-time 1.00s ran out sending the request"));
+    within(start, 0.8, 3.0);
+    done.send(()).unwrap();
+    server.finish();
+}
