@@ -1,6 +1,6 @@
 //! One exchange on a connected socket: send the request, stream the response out.
 
-use std::io::{self, Read, Write};
+use std::io::{self, Read};
 use std::net::{SocketAddr, TcpStream};
 use std::os::fd::BorrowedFd;
 use std::time::{Duration, Instant};
