@@ -1,5 +1,6 @@
-//! Ctrl-C (SIGINT) and SIGTERM: stop at once, keep what arrived, die by the signal
-//! (the shell's $? is 130 or 143).
+//! What stops fetch from outside the main thread's flow: Ctrl-C (SIGINT) and
+//! SIGTERM (stop at once, keep what arrived, die by the signal: the shell's $? is
+//! 130 or 143), and the --max-time watchdog for an output that takes no bytes.
 //!
 //! The work is done inside the signal handler, because the main thread may be
 //! blocked in a read, a connect or a full pipe for as long as its timeouts allow.
@@ -14,8 +15,10 @@ use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::time::Instant;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::mpsc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
@@ -39,8 +42,10 @@ struct PartFile {
 
 static WATCH: OnceLock<Watch> = OnceLock::new();
 static PART: OnceLock<PartFile> = OnceLock::new();
-/// Bytes in the -o temporary file.
+/// Bytes written to the output (for -o, its temporary file).
 static WRITTEN: AtomicU64 = AtomicU64::new(0);
+/// What the main thread waits for on the output, if anything (`Waiting as u8`).
+static WAITING: AtomicU8 = AtomicU8::new(Waiting::Nothing as u8);
 /// The -o file was named FILE or FILE.part already.
 static SETTLED: AtomicBool = AtomicBool::new(false);
 /// A progress bar is on the screen, so the message must start a new line.
@@ -84,7 +89,97 @@ pub fn part_settled() {
     SETTLED.store(true, Ordering::Relaxed);
 }
 
-/// Records how many bytes the -o temporary file holds.
+/// A wait on the output that only its reader can end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Waiting {
+    Nothing,
+    /// A write or splice into the output.
+    Write,
+    /// The open of a named pipe, which blocks until a reader opens it too.
+    Open,
+}
+
+/// Runs `f`, a call that may block until the output's reader acts, marked so that
+/// the --max-time watchdog can end fetch if the deadline passes meanwhile.
+pub fn waiting_for_output<T>(what: Waiting, f: impl FnOnce() -> T) -> T {
+    WAITING.store(what as u8, Ordering::Relaxed);
+    let result = f();
+    WAITING.store(Waiting::Nothing as u8, Ordering::Relaxed);
+    result
+}
+
+/// Ends fetch with exit 29 if, once `deadline` has passed, the main thread is
+/// still waiting for the output (every other wait has the deadline in its own
+/// timeout). Stops when dropped.
+pub struct Watchdog {
+    stop: Option<mpsc::Sender<()>>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Watchdog {
+    /// `None` without --max-time: then nothing needs watching.
+    pub fn start(
+        deadline: Option<Instant>,
+        limit: Duration,
+        output: &Path,
+    ) -> io::Result<Option<Watchdog>> {
+        let Some(deadline) = deadline else {
+            return Ok(None);
+        };
+        let (stop, stopped) = mpsc::channel::<()>();
+        let output = output.display().to_string();
+        let thread = thread::Builder::new()
+            .name("deadline".into())
+            .spawn(move || watch(deadline, limit, &output, &stopped))?;
+        Ok(Some(Watchdog {
+            stop: Some(stop),
+            thread: Some(thread),
+        }))
+    }
+}
+
+impl Drop for Watchdog {
+    fn drop(&mut self) {
+        drop(self.stop.take());
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn watch(deadline: Instant, limit: Duration, output: &str, stopped: &mpsc::Receiver<()>) {
+    let mut wake = deadline.saturating_duration_since(Instant::now());
+    // Past the deadline the main thread ends by itself within moments, unless it is
+    // stuck on the output: look every 10 ms until one or the other.
+    while let Err(mpsc::RecvTimeoutError::Timeout) = stopped.recv_timeout(wake) {
+        wake = Duration::from_millis(10);
+        let what = match WAITING.load(Ordering::Relaxed) {
+            w if w == Waiting::Write as u8 => format!(
+                "while the output was not taking bytes ({} bytes written): whatever reads fetch's output stopped reading",
+                WRITTEN.load(Ordering::Relaxed)
+            ),
+            w if w == Waiting::Open as u8 => format!("while waiting for a reader to open {output}"),
+            _ => continue,
+        };
+        let newline = if PROGRESS.load(Ordering::Relaxed) {
+            "\n"
+        } else {
+            ""
+        };
+        let line = format!(
+            "{newline}fetch: --max-time {} ran out {what}\n",
+            Elapsed(limit)
+        );
+        if let Some(watch) = WATCH.get() {
+            let _ = (&watch.stderr).write_all(line.as_bytes());
+        }
+        // _exit: the main thread is blocked in a write and must not run on.
+        signal_hook::low_level::exit(29);
+    }
+}
+
+/// Records how many bytes the output holds.
 pub fn set_written(bytes: u64) {
     WRITTEN.store(bytes, Ordering::Relaxed);
 }

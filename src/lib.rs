@@ -33,6 +33,13 @@ use report::Report;
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
     interrupt::install(clock.started()).map_err(Error::Local)?;
+    let output_name = plan
+        .output
+        .as_deref()
+        .unwrap_or(std::path::Path::new("stdout"));
+    let total = plan.timeouts.total.unwrap_or_default();
+    let _watchdog = interrupt::Watchdog::start(clock.total_deadline(), total, output_name)
+        .map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
     let mut out = match &plan.output {
         Some(path) => Output::file(path)?,
@@ -81,7 +88,10 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
             url: &plan.url,
         };
         // After the body, on stdout, as with curl; a closed stdout has no reader to tell.
-        let _ = std::io::stdout().write_all(write_out.render(&report, &ending).as_bytes());
+        let text = write_out.render(&report, &ending);
+        let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || {
+            std::io::stdout().write_all(text.as_bytes())
+        });
     }
     result
 }

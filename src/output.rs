@@ -12,7 +12,7 @@ use rustix::fs::OFlags;
 
 use crate::atomic::{AtomicFile, part_path};
 use crate::error::Error;
-use crate::interrupt;
+use crate::interrupt::{self, Waiting};
 
 /// How much of the body is looked at to decide whether it is binary.
 const SNIFF_LEN: usize = 1024;
@@ -68,10 +68,11 @@ impl Output {
             // A device or a FIFO (-o /dev/null, a named pipe) is written in place:
             // renaming a file over it would replace it, /dev/null included.
             Ok(meta) if !meta.is_file() => {
-                let file = OpenOptions::new()
-                    .write(true)
-                    .open(dest)
-                    .map_err(|e| file_error(dest, &e.to_string()))?;
+                // A named pipe's open waits for a reader, under --max-time's watch.
+                let file = interrupt::waiting_for_output(Waiting::Open, || {
+                    OpenOptions::new().write(true).open(dest)
+                })
+                .map_err(|e| file_error(dest, &e.to_string()))?;
                 return Ok(Output::new(file, None, Guard::Off));
             }
             _ => {}
@@ -115,6 +116,7 @@ impl Output {
             bar.inc(count as u64);
         }
         self.written += count as u64;
+        interrupt::set_written(self.written);
     }
 
     /// Shows a progress bar on stderr while the body is written.
@@ -215,13 +217,12 @@ impl Output {
     /// where a C tool would just die.
     fn write_out(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
         while !bytes.is_empty() {
-            match self.file.write(bytes) {
+            let file = &mut self.file;
+            match interrupt::waiting_for_output(Waiting::Write, || file.write(bytes)) {
                 Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into())),
                 Ok(n) => {
                     self.written += n as u64;
-                    if self.target.is_some() {
-                        interrupt::set_written(self.written);
-                    }
+                    interrupt::set_written(self.written);
                     bytes = &bytes[n..];
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}

@@ -13,6 +13,7 @@ use rustix::pipe::SpliceFlags;
 use crate::chunked::ChunkedDecoder;
 use crate::clock::Clock;
 use crate::error::{Error, TimeLimit};
+use crate::interrupt::{self, Waiting};
 use crate::output::Output;
 use crate::report::Report;
 use crate::response::{BodyLength, HeadError, HeadReader};
@@ -99,7 +100,10 @@ impl Link<'_> {
             }
         }
         loop {
-            match rustix::pipe::splice(&self.stream, None, pipe, None, len, SpliceFlags::MOVE) {
+            let moved = interrupt::waiting_for_output(Waiting::Write, || {
+                rustix::pipe::splice(&self.stream, None, pipe, None, len, SpliceFlags::MOVE)
+            });
+            match moved {
                 Ok(n) => {
                     self.received += n as u64;
                     return Ok(n);

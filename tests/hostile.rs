@@ -491,3 +491,89 @@ fn max_time_holds_against_a_server_that_reads_the_request_slowly() {
     done.send(()).unwrap();
     server.finish();
 }
+
+#[test]
+fn max_time_holds_while_the_reader_of_stdout_takes_nothing() {
+    let body = pattern(8 << 20);
+    let sent = body.clone();
+    let server = serve(move |stream| {
+        let _ = stream.write_all(&ok_response(&sent));
+    });
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .args(["--max-time", "1", &server.target()])
+        .env_clear()
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fetch");
+    // Nobody reads stdout until fetch has ended.
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        if start.elapsed() > Duration::from_secs(5) {
+            let _ = child.kill();
+            panic!("fetch was still waiting for its output after 5 s");
+        }
+        thread::sleep(Duration::from_millis(10));
+    };
+    within(start, 0.8, 3.0);
+    let mut got = Vec::new();
+    child.stdout.take().unwrap().read_to_end(&mut got).unwrap();
+    let mut stderr = String::new();
+    child
+        .stderr
+        .take()
+        .unwrap()
+        .read_to_string(&mut stderr)
+        .unwrap();
+    assert_eq!(status.code(), Some(29), "{stderr}");
+    assert!(
+        !got.is_empty() && got.len() < body.len(),
+        "{} bytes",
+        got.len()
+    );
+    assert_same_bytes(&got, &body[..got.len()]);
+    assert_eq!(
+        stderr,
+        format!(
+            "fetch: --max-time 1.00s ran out while the output was not taking bytes ({} bytes written): whatever reads fetch's output stopped reading\n",
+            got.len()
+        )
+    );
+    server.finish();
+}
+
+#[test]
+fn max_time_holds_while_no_one_opens_a_named_pipe() {
+    let dir = Scratch::new("fifo-noreader");
+    let fifo = dir.path("pipe");
+    assert!(
+        Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let witness = Witness::new();
+    let start = Instant::now();
+    fetch()
+        .args([
+            "--max-time",
+            "1",
+            "-o",
+            fifo.to_str().unwrap(),
+            &witness.target(),
+        ])
+        .assert()
+        .code(29)
+        .stdout("")
+        .stderr(format!(
+            "fetch: --max-time 1.00s ran out while waiting for a reader to open {}\n",
+            fifo.display()
+        ));
+    within(start, 0.8, 3.0);
+    // The output is opened before anything is sent.
+    witness.assert_untouched();
+}
