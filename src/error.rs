@@ -207,11 +207,22 @@ pub enum Error {
         path: std::path::PathBuf,
         bytes: u64,
     },
+}
 
-    /// The reader of our output went away (`fetch … | head`): a quiet success,
-    /// as for any Unix filter.
-    #[error("the output was closed by its reader")]
-    OutputClosed,
+/// How a fetch can end before its response does.
+#[derive(Debug)]
+pub enum Stop {
+    Failed(Error),
+    /// Nothing more is wanted, and that is a success: the output's reader went
+    /// away (`fetch … | head`, as for any Unix filter), or the binary guard chose
+    /// not to print the body.
+    Quiet,
+}
+
+impl From<Error> for Stop {
+    fn from(error: Error) -> Stop {
+        Stop::Failed(error)
+    }
 }
 
 impl Error {
@@ -241,7 +252,7 @@ impl Error {
             Error::HttpStatus { .. } => "http_error",
             Error::TooLarge { .. } => "too_large",
             Error::UnsupportedCoding { .. } => "bad_encoding",
-            Error::Write(_) | Error::OutputClosed => "write",
+            Error::Write(_) => "write",
             Error::PartKept { source, .. } => source.kind(),
         }
     }
@@ -306,7 +317,6 @@ impl Error {
             Error::EmptyReply { .. } => 52,
             Error::Send { .. } => 55,
             Error::Reset { .. } | Error::Receive { .. } => 56,
-            Error::OutputClosed => 0,
             Error::PartKept { source, .. } => source.exit_code(),
         }
     }

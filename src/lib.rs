@@ -3,6 +3,7 @@
 //! connect → request → response → output, with one error type for every failure.
 
 pub mod atomic;
+pub mod body;
 pub mod chunked;
 pub mod cli;
 pub mod clock;
@@ -24,7 +25,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use clock::Clock;
-use error::Error;
+use error::{Error, Stop};
 use output::Output;
 use report::Report;
 
@@ -50,7 +51,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     }
     let mut report = Report::new(plan.verbose);
     let mut result = fetch(plan, &clock, &mut out, &mut report);
-    while let Err(error) = &result {
+    while let Err(Stop::Failed(error)) = &result {
         let Some(wait) = retry_wait(plan, &clock, &report, error) else {
             break;
         };
@@ -58,7 +59,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
             Ok(true) => {}
             Ok(false) => break,
             Err(restart_error) => {
-                result = Err(restart_error);
+                result = Err(restart_error.into());
                 break;
             }
         }
@@ -78,9 +79,10 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         report.num_retries += 1;
         result = fetch(plan, &clock, &mut out, &mut report);
     }
+    // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
-        Ok(()) => out.finish(),
-        Err(error) => Err(out.abandon(error)),
+        Ok(()) | Err(Stop::Quiet) => out.finish(),
+        Err(Stop::Failed(error)) => Err(out.abandon(error)),
     };
     if let Some(write_out) = &plan.write_out {
         let ending = writeout::Ending {
@@ -136,7 +138,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
     Some(wait)
 }
 
-fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Error> {
+fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Stop> {
     let target = &plan.target;
     let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
     report.namelookup = Some(report.elapsed());
@@ -152,7 +154,7 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> R
         raw: plan.raw,
     };
     let result = transfer::exchange(stream, addr, clock, &exchange, out, report);
-    if let Err(error) = &result {
+    if let Err(Stop::Failed(error)) = &result {
         report.step(format_args!("stopped: {error}"));
     }
     result

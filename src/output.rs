@@ -11,7 +11,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rustix::fs::OFlags;
 
 use crate::atomic::{AtomicFile, part_path};
-use crate::error::Error;
+use crate::error::{Error, Stop};
 use crate::interrupt::{self, Waiting};
 
 /// How much of the body is looked at to decide whether it is binary.
@@ -34,6 +34,8 @@ pub struct Output {
     pipe: bool,
     /// `file` is a terminal: bytes that are not the body are shown escaped.
     terminal: bool,
+    /// The body's length, when the head announced one.
+    body_length: Option<u64>,
 }
 
 /// On a terminal, a binary body would garble the screen, so it is not printed.
@@ -41,8 +43,9 @@ enum Guard {
     Off,
     /// Holding the first body bytes until there are enough to decide.
     Sniffing(Vec<u8>),
-    /// Binary: the body is counted, not written.
-    Suppressing(u64),
+    /// Binary: the body was not printed, and no more of it is wanted. The size
+    /// to mention, when known.
+    Suppressed(Option<u64>),
 }
 
 impl Output {
@@ -101,6 +104,7 @@ impl Output {
             written: 0,
             progress: None,
             pipe,
+            body_length: None,
         }
     }
 
@@ -129,7 +133,8 @@ impl Output {
     }
 
     /// Once the head has said how long the body is, the bar shows percent and ETA.
-    pub fn set_body_length(&self, length: Option<u64>) {
+    pub fn set_body_length(&mut self, length: Option<u64>) {
+        self.body_length = length;
         if let (Some(bar), Some(length)) = (&self.progress, length) {
             bar.set_length(length);
             bar.set_style(style(
@@ -148,7 +153,7 @@ impl Output {
             }
             (None, _) if self.written > 0 => return Ok(false),
             (None, Guard::Sniffing(held)) => held.clear(),
-            (None, Guard::Suppressing(_)) => self.guard = Guard::Sniffing(Vec::new()),
+            (None, Guard::Suppressed(_)) => self.guard = Guard::Sniffing(Vec::new()),
             (None, Guard::Off) => {}
         }
         self.written = 0;
@@ -160,14 +165,14 @@ impl Output {
     }
 
     /// A response head, as received; on a terminal with its control bytes escaped.
-    pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         self.write_unparsed(bytes)
     }
 
     /// Bytes that did not parse as a response (a malformed head, not HTTP at all):
     /// as received, but on a terminal escaped, for they are not a body the user
     /// asked to see and may hold escape sequences. They bypass the binary guard.
-    pub fn write_unparsed(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn write_unparsed(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         if self.terminal {
             self.write_out(&crate::escape::shown_lines(bytes))
         } else {
@@ -175,20 +180,17 @@ impl Output {
         }
     }
 
-    pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Error> {
+    pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         if let Some(bar) = &self.progress {
             bar.inc(bytes.len() as u64);
         }
         match &mut self.guard {
             Guard::Off => self.write_out(bytes),
-            Guard::Suppressing(count) => {
-                *count += bytes.len() as u64;
-                Ok(())
-            }
+            Guard::Suppressed(_) => Err(Stop::Quiet),
             Guard::Sniffing(held) => {
                 held.extend_from_slice(bytes);
                 if held.len() >= SNIFF_LEN {
-                    self.decide()
+                    self.decide(self.body_length)
                 } else {
                     Ok(())
                 }
@@ -196,15 +198,17 @@ impl Output {
         }
     }
 
-    /// Ends the sniffing: writes the held bytes if they are text, else suppresses them.
-    fn decide(&mut self) -> Result<(), Error> {
+    /// Ends the sniffing: writes the held bytes if they are text; if they are
+    /// binary, the body is not printed and no more of it is wanted (`Stop::Quiet`).
+    /// `size` is the body's size to mention, when known.
+    fn decide(&mut self, size: Option<u64>) -> Result<(), Stop> {
         let Guard::Sniffing(held) = &mut self.guard else {
             return Ok(());
         };
         let held = std::mem::take(held);
         if held[..held.len().min(SNIFF_LEN)].contains(&0) {
-            self.guard = Guard::Suppressing(held.len() as u64);
-            Ok(())
+            self.guard = Guard::Suppressed(size);
+            Err(Stop::Quiet)
         } else {
             self.guard = Guard::Off;
             self.write_out(&held)
@@ -215,19 +219,19 @@ impl Output {
     /// failure the count is what reached the output. A reader that went away
     /// (`fetch … | head`) is not a failure: Rust ignores SIGPIPE, so we see EPIPE
     /// where a C tool would just die.
-    fn write_out(&mut self, mut bytes: &[u8]) -> Result<(), Error> {
+    fn write_out(&mut self, mut bytes: &[u8]) -> Result<(), Stop> {
         while !bytes.is_empty() {
             let file = &mut self.file;
             match interrupt::waiting_for_output(Waiting::Write, || file.write(bytes)) {
-                Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into())),
+                Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into()).into()),
                 Ok(n) => {
                     self.written += n as u64;
                     interrupt::set_written(self.written);
                     bytes = &bytes[n..];
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(Error::OutputClosed),
-                Err(e) => return Err(Error::Write(e)),
+                Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(Stop::Quiet),
+                Err(e) => return Err(Error::Write(e).into()),
             }
         }
         Ok(())
@@ -236,7 +240,15 @@ impl Output {
     /// The response is complete: flush what the guard held, give the file its name.
     pub fn finish(mut self) -> Result<(), Error> {
         self.end_progress(ProgressBar::finish);
-        self.decide()?;
+        // A body shorter than the sniffing length is whole here: its size is known.
+        let held = match &self.guard {
+            Guard::Sniffing(held) => Some(held.len() as u64),
+            _ => None,
+        };
+        match self.decide(held) {
+            Ok(()) | Err(Stop::Quiet) => {}
+            Err(Stop::Failed(error)) => return Err(error),
+        }
         self.note_suppressed();
         if let Some(target) = self.target.take() {
             // Durable before it is named: a complete-looking FILE is a complete one.
@@ -254,7 +266,7 @@ impl Output {
     pub fn abandon(mut self, error: Error) -> Error {
         self.end_progress(ProgressBar::abandon);
         // Held bytes are the user's too; if writing them fails, the error at hand matters more.
-        let _ = self.decide();
+        let _ = self.decide(None);
         self.note_suppressed();
         let Some(target) = self.target.take() else {
             return error;
@@ -286,9 +298,10 @@ impl Output {
     }
 
     fn note_suppressed(&self) {
-        if let Guard::Suppressing(count) = self.guard {
+        if let Guard::Suppressed(size) = self.guard {
+            let size = size.map(|n| format!(" ({n} bytes)")).unwrap_or_default();
             let line = format!(
-                "fetch: the body ({count} bytes) looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\n"
+                "fetch: the body{size} looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\n"
             );
             let _ = io::stderr().write_all(line.as_bytes());
         }

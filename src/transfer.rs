@@ -10,13 +10,14 @@ use rustix::io::Errno;
 use rustix::net::SendFlags;
 use rustix::pipe::SpliceFlags;
 
+use crate::body::{Body, BodyError, Framing};
 use crate::chunked::ChunkedDecoder;
 use crate::clock::Clock;
-use crate::error::{Error, TimeLimit};
+use crate::error::{Error, Stop, TimeLimit};
 use crate::interrupt::{self, Waiting};
 use crate::output::Output;
 use crate::report::Report;
-use crate::response::{BodyLength, HeadError, HeadReader};
+use crate::response::{BodyLength, Head, HeadError, HeadReader};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
 const BUF_SIZE: usize = 64 * 1024;
@@ -221,7 +222,7 @@ pub fn exchange(
     plan: &Exchange,
     out: &mut Output,
     report: &mut Report,
-) -> Result<(), Error> {
+) -> Result<(), Stop> {
     let mut link = Link {
         stream,
         addr,
@@ -229,37 +230,10 @@ pub fn exchange(
         read_timeout: None,
         received: 0,
     };
+    let send_error = send_request(&mut link, plan.request, report)?;
     // A server may answer (say, with an error) and close before reading the whole
-    // request; its reply is worth more than our send error, so read it first.
-    let head_end = find_subslice(plan.request, b"\r\n\r\n").map_or(plan.request.len(), |i| i + 4);
-    report.head('>', &plan.request[..head_end]);
-    report.size_request = plan.request.len() as u64;
-    let total = plan.request.len();
-    let send_error = match link.send(plan.request) {
-        Ok(()) => {
-            report.step(format_args!("{total} bytes sent"));
-            None
-        }
-        // The server stopped taking the request; unless it has answered already
-        // (an early error reply), that is the end.
-        Err((Failure::Timeout(limit), sent)) if !link.readable_now() => {
-            report.step(format_args!(
-                "sending stalled after {sent} of {total} bytes"
-            ));
-            return Err(Error::SendTimeout {
-                addr,
-                elapsed: clock.elapsed(),
-                sent,
-                total,
-                limit,
-            });
-        }
-        Err((failure, sent)) => {
-            let e = failure.into_io();
-            report.step(format_args!("sending failed after {sent} bytes: {e}"));
-            Some(e)
-        }
-    };
+    // request; its reply is worth more than our send error, so it is read first,
+    // and the send error reported only if nothing came back.
     let send_failed = |link: &Link, error: Error| match &send_error {
         Some(e) if link.received == 0 => Error::Send {
             addr,
@@ -268,34 +242,120 @@ pub fn exchange(
         },
         _ => error,
     };
-
     // Small until a body needs more: most heads fit, and each page of the buffer
     // is a page fault (bench/: a small response 4% faster than with 64 KiB here).
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(plan.head_request);
-    let head = loop {
-        let n = match link.read(&mut buf) {
-            Ok(n) => {
-                if link.received == n as u64 && n > 0 {
-                    report.starttransfer = Some(report.elapsed());
-                    report.step(format_args!("first byte received"));
-                }
-                n
-            }
-            Err(failure) => {
-                // Whatever arrived is the user's, even if it is not a complete head.
-                out.write_unparsed(reader.buffered())?;
-                let error = link.error(failure);
-                return Err(send_failed(&link, error));
-            }
-        };
-        if n == 0 {
+    let head = match read_head(&mut link, &mut reader, &mut buf, report) {
+        Ok(head) => head,
+        Err(HeadFailure::Link(error)) => {
+            // Whatever arrived is the user's, even if it is not a complete head.
             out.write_unparsed(reader.buffered())?;
-            let error = if link.received == 0 {
-                Error::EmptyReply {
-                    addr,
-                    elapsed: clock.elapsed(),
-                }
+            return Err(send_failed(&link, error).into());
+        }
+        Err(HeadFailure::Malformed(e)) => {
+            out.write_unparsed(reader.buffered())?;
+            return Err(head_error(addr, e, reader.buffered()).into());
+        }
+    };
+    let (head_bytes, early_body) = reader.buffered().split_at(head.len);
+    report.head('<', head_bytes);
+    report.size_header = head.len as u64;
+    report.http_code = Some(head.status);
+    if plan.include_head {
+        out.write_head(head_bytes)?;
+    }
+    let mut body = match admit(head, plan, addr) {
+        Ok(body) => body,
+        Err(Rejected::Error(error)) => return Err(error.into()),
+        // A malformed head after all: what arrived is shown, as for any other.
+        Err(Rejected::Malformed(error)) => {
+            let unshown = if plan.include_head {
+                early_body
+            } else {
+                reader.buffered()
+            };
+            out.write_unparsed(unshown)?;
+            return Err(error.into());
+        }
+    };
+    out.set_body_length(body.announced());
+    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
+    report.size_download = body.written();
+    if result.is_ok() {
+        report.step(format_args!(
+            "{}: {} bytes after {} received",
+            if body.ends_by_close() {
+                "peer closed"
+            } else {
+                "body complete"
+            },
+            body.written(),
+            link.received
+        ));
+    }
+    result
+}
+
+/// Sends the request. A server that stops taking it is a time-out, unless it has
+/// answered already; any other send failure is returned for later, when it is
+/// known whether a reply came.
+fn send_request(
+    link: &mut Link,
+    request: &[u8],
+    report: &mut Report,
+) -> Result<Option<io::Error>, Error> {
+    let head_end = find_subslice(request, b"\r\n\r\n").map_or(request.len(), |i| i + 4);
+    report.head('>', &request[..head_end]);
+    report.size_request = request.len() as u64;
+    let total = request.len();
+    match link.send(request) {
+        Ok(()) => {
+            report.step(format_args!("{total} bytes sent"));
+            Ok(None)
+        }
+        Err((Failure::Timeout(limit), sent)) if !link.readable_now() => {
+            report.step(format_args!(
+                "sending stalled after {sent} of {total} bytes"
+            ));
+            Err(Error::SendTimeout {
+                addr: link.addr,
+                elapsed: link.clock.elapsed(),
+                sent,
+                total,
+                limit,
+            })
+        }
+        Err((failure, sent)) => {
+            let e = failure.into_io();
+            report.step(format_args!("sending failed after {sent} bytes: {e}"));
+            Ok(Some(e))
+        }
+    }
+}
+
+enum HeadFailure {
+    /// The connection failed or closed before the head was complete.
+    Link(Error),
+    Malformed(HeadError),
+}
+
+/// Reads until the final head is complete; its bytes and any body bytes that
+/// came with it stay in `reader`.
+fn read_head(
+    link: &mut Link,
+    reader: &mut HeadReader,
+    buf: &mut [u8],
+    report: &mut Report,
+) -> Result<Head, HeadFailure> {
+    loop {
+        let n = link
+            .read(buf)
+            .map_err(|failure| HeadFailure::Link(link.error(failure)))?;
+        if n == 0 {
+            let (addr, elapsed) = (link.addr, link.clock.elapsed());
+            return Err(HeadFailure::Link(if link.received == 0 {
+                Error::EmptyReply { addr, elapsed }
             } else {
                 Error::BadHead {
                     addr,
@@ -304,69 +364,16 @@ pub fn exchange(
                         link.received
                     ),
                 }
-            };
-            return Err(send_failed(&link, error));
+            }));
         }
-        match reader.push(&buf[..n]) {
-            Ok(Some(head)) => break head,
-            Ok(None) => {}
-            Err(e) => {
-                out.write_unparsed(reader.buffered())?;
-                return Err(head_error(addr, e, reader.buffered()));
-            }
+        if link.received == n as u64 {
+            report.starttransfer = Some(report.elapsed());
+            report.step(format_args!("first byte received"));
         }
-    };
-
-    let (head_bytes, early_body) = reader.buffered().split_at(head.len);
-    report.head('<', head_bytes);
-    report.size_header = head.len as u64;
-    report.http_code = Some(head.status);
-    if plan.include_head {
-        out.write_head(head_bytes)?;
-    }
-    if plan.fail_on_error && head.status >= 400 {
-        return Err(Error::HttpStatus {
-            addr,
-            status: head.status,
-            status_line: head.status_line,
-            retry_after: head.retry_after,
-        });
-    }
-    let framing = match admit(head.body, plan.max_size, addr) {
-        Ok(framing) => framing,
-        Err(Rejected::Error(error)) => return Err(error),
-        // A malformed head: what arrived is shown, as for any other.
-        Err(Rejected::Malformed(error)) => {
-            let shown = if plan.include_head {
-                early_body
-            } else {
-                reader.buffered()
-            };
-            out.write_unparsed(shown)?;
-            return Err(error);
-        }
-    };
-    out.set_body_length(match framing {
-        Framing::Length { total, .. } => Some(total),
-        Framing::Chunked(_) | Framing::UntilClose => None,
-    });
-    let mut body = Body::new(framing, plan.max_size, plan.raw);
-    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out, clock);
-    report.size_download = body.written.bytes;
-    if result.is_ok() {
-        if body.ended_by_close() {
-            report.step(format_args!(
-                "peer closed after {} bytes ({} of body)",
-                link.received, body.written.bytes
-            ));
-        } else {
-            report.step(format_args!(
-                "body complete: {} bytes after {} received",
-                body.written.bytes, link.received
-            ));
+        if let Some(head) = reader.push(&buf[..n]).map_err(HeadFailure::Malformed)? {
+            return Ok(head);
         }
     }
-    result
 }
 
 enum Rejected {
@@ -375,9 +382,17 @@ enum Rejected {
     Malformed(Error),
 }
 
-/// Whether a body with this framing may be received, and how it ends. A length
-/// over --max-size, or a coding fetch cannot decode, fails before any body byte.
-fn admit(length: BodyLength, max_size: Option<u64>, addr: SocketAddr) -> Result<Framing, Rejected> {
+/// Whether the body may be received, and how it ends: --fail, a length over
+/// --max-size, or a coding fetch cannot decode end the exchange before any body byte.
+fn admit(head: Head, plan: &Exchange, addr: SocketAddr) -> Result<Body, Rejected> {
+    if plan.fail_on_error && head.status >= 400 {
+        return Err(Rejected::Error(Error::HttpStatus {
+            addr,
+            status: head.status,
+            status_line: head.status_line,
+            retry_after: head.retry_after,
+        }));
+    }
     let too_large = |announced: String, limit| {
         Rejected::Error(Error::TooLarge {
             addr,
@@ -385,48 +400,54 @@ fn admit(length: BodyLength, max_size: Option<u64>, addr: SocketAddr) -> Result<
             announced: Some(announced),
         })
     };
-    match (length, max_size) {
+    let framing = match (head.body, plan.max_size) {
         (BodyLength::Exactly(length), Some(limit)) if length > limit => {
-            Err(too_large(length.to_string(), limit))
+            return Err(too_large(length.to_string(), limit));
         }
-        (BodyLength::Exactly(total), _) => Ok(Framing::Length { left: total, total }),
-        (BodyLength::Chunked, _) => Ok(Framing::Chunked(ChunkedDecoder::new())),
-        (BodyLength::UntilClose, _) => Ok(Framing::UntilClose),
+        (BodyLength::Exactly(total), _) => Framing::Length { left: total, total },
+        (BodyLength::Chunked, _) => Framing::Chunked(ChunkedDecoder::new()),
+        (BodyLength::UntilClose, _) => Framing::UntilClose,
         // curl test 393: a length past 2^64-1 is over any limit.
-        (BodyLength::Overflow(digits), Some(limit)) => Err(too_large(digits, limit)),
-        (BodyLength::Overflow(digits), None) => Err(Rejected::Malformed(Error::BadHead {
-            addr,
-            reason: format!("Content-Length {digits} is larger than 2^64-1"),
-        })),
-        (BodyLength::Unsupported(codings), _) => {
-            Err(Rejected::Error(Error::UnsupportedCoding { addr, codings }))
+        (BodyLength::Overflow(digits), Some(limit)) => return Err(too_large(digits, limit)),
+        (BodyLength::Overflow(digits), None) => {
+            return Err(Rejected::Malformed(Error::BadHead {
+                addr,
+                reason: format!("Content-Length {digits} is larger than 2^64-1"),
+            }));
         }
-    }
+        (BodyLength::Unsupported(codings), _) => {
+            return Err(Rejected::Error(Error::UnsupportedCoding { addr, codings }));
+        }
+    };
+    Ok(Body::new(framing, plan.max_size, plan.raw))
 }
 
+/// Writes the body: first what came with the head, then what the socket gives,
+/// until the body is done or the peer closes.
 fn receive_body(
     body: &mut Body,
     early_body: &[u8],
     link: &mut Link,
     buf: &mut Vec<u8>,
     out: &mut Output,
-    clock: &Clock,
-) -> Result<(), Error> {
+) -> Result<(), Stop> {
     let addr = link.addr;
-    let mut done = body.feed(early_body, out, addr)?;
+    feed(body, early_body, out, addr)?;
     let mut splice = true;
-    while !done {
+    while !body.is_done() {
         // Body-only into a pipe: the kernel moves the bytes from the socket to the
         // pipe without copying them through `buf` (8.7 GB/s against 3.8 GB/s, same pipe).
-        if let (true, Some(len), Some(pipe)) = (splice, body.splice_len(), out.splice_target()) {
+        if let (true, Some(len), Some(pipe)) = (splice, body.passthrough_len(), out.splice_target())
+        {
+            let len = len.min(crate::output::PIPE_SIZE as u64) as usize;
             match link.splice(pipe, len) {
-                Ok(0) => return body.closed(addr, clock),
+                Ok(0) => break,
                 Ok(n) => {
                     out.spliced(n);
-                    done = body.spliced(n);
+                    body.passed_through(n as u64);
                 }
-                Err(SpliceFailure::Link(f)) => return Err(link.error(f)),
-                Err(SpliceFailure::OutputClosed) => return Err(Error::OutputClosed),
+                Err(SpliceFailure::Link(f)) => return Err(link.error(f).into()),
+                Err(SpliceFailure::OutputClosed) => return Err(Stop::Quiet),
                 Err(SpliceFailure::Unsupported) => splice = false,
             }
             continue;
@@ -436,158 +457,61 @@ fn receive_body(
         }
         let n = link.read(buf).map_err(|f| link.error(f))?;
         if n == 0 {
-            return body.closed(addr, clock);
+            break;
         }
-        done = body.feed(&buf[..n], out, addr)?;
+        feed(body, &buf[..n], out, addr)?;
+    }
+    body.closed()
+        .map_err(|e| body_error(e, addr, body.written(), Some(link.clock)).into())
+}
+
+/// Writes the body bytes among `bytes`; bytes after the end of the body are not
+/// part of this response and are not written.
+fn feed(body: &mut Body, mut bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<(), Stop> {
+    while !bytes.is_empty() && !body.is_done() {
+        let step = body
+            .step(bytes)
+            .map_err(|e| body_error(e, addr, body.written(), None))?;
+        out.write_body(&bytes[step.data])?;
+        if step.over_limit {
+            let limit = body.written();
+            return Err(body_error(BodyError::TooLarge { limit }, addr, limit, None).into());
+        }
+        bytes = &bytes[step.consumed..];
     }
     Ok(())
 }
 
+/// What a body failure means to the user, after `written` body bytes.
+fn body_error(error: BodyError, addr: SocketAddr, written: u64, clock: Option<&Clock>) -> Error {
+    let elapsed = clock.map_or(crate::error::Elapsed(Duration::ZERO), Clock::elapsed);
+    match error {
+        BodyError::Partial { received, expected } => Error::Partial {
+            addr,
+            elapsed,
+            received,
+            expected,
+        },
+        BodyError::PartialChunked { received } => Error::PartialChunked {
+            addr,
+            elapsed,
+            received,
+        },
+        BodyError::Chunk(reason) => Error::BadChunk {
+            addr,
+            reason,
+            received: written,
+        },
+        BodyError::TooLarge { limit } => Error::TooLarge {
+            addr,
+            limit,
+            announced: None,
+        },
+    }
+}
+
 fn find_subslice(haystack: &[u8], needle: &[u8]) -> Option<usize> {
     haystack.windows(needle.len()).position(|w| w == needle)
-}
-
-/// Where the body ends, and how much of it has come.
-struct Body {
-    framing: Framing,
-    written: Written,
-    /// Write chunked framing as received (--raw) rather than the decoded data.
-    raw: bool,
-}
-
-/// Body bytes written so far, and the --max-size limit on them.
-struct Written {
-    bytes: u64,
-    limit: u64,
-}
-
-impl Written {
-    /// Writes body bytes, up to the limit and not one byte past it.
-    fn write(&mut self, bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<(), Error> {
-        let room = self.limit - self.bytes;
-        if bytes.len() as u64 > room {
-            // room < bytes.len(), so it fits in usize.
-            out.write_body(&bytes[..room as usize])?;
-            self.bytes = self.limit;
-            return Err(Error::TooLarge {
-                addr,
-                limit: self.limit,
-                announced: None,
-            });
-        }
-        out.write_body(bytes)?;
-        self.bytes += bytes.len() as u64;
-        Ok(())
-    }
-}
-
-enum Framing {
-    /// Content-Length: this many bytes are still due.
-    Length {
-        left: u64,
-        total: u64,
-    },
-    Chunked(ChunkedDecoder),
-    UntilClose,
-}
-
-impl Body {
-    fn new(framing: Framing, limit: Option<u64>, raw: bool) -> Body {
-        Body {
-            framing,
-            written: Written {
-                bytes: 0,
-                limit: limit.unwrap_or(u64::MAX),
-            },
-            raw,
-        }
-    }
-
-    /// Writes the body bytes among `bytes`; returns true once the body is complete.
-    /// Bytes after the end of the body are not part of this response and are not written.
-    fn feed(&mut self, bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<bool, Error> {
-        match &mut self.framing {
-            Framing::Length { left, .. } => {
-                let take = bytes
-                    .len()
-                    .min(usize::try_from(*left).unwrap_or(usize::MAX));
-                self.written.write(&bytes[..take], out, addr)?;
-                *left -= take as u64;
-                Ok(*left == 0)
-            }
-            Framing::UntilClose => {
-                self.written.write(bytes, out, addr)?;
-                Ok(false)
-            }
-            Framing::Chunked(decoder) => {
-                let mut rest = bytes;
-                while !rest.is_empty() && !decoder.is_done() {
-                    let step = decoder.step(rest).map_err(|reason| Error::BadChunk {
-                        addr,
-                        reason,
-                        received: self.written.bytes,
-                    })?;
-                    let bytes = if self.raw {
-                        &rest[..step.consumed]
-                    } else {
-                        &rest[step.data]
-                    };
-                    self.written.write(bytes, out, addr)?;
-                    rest = &rest[step.consumed..];
-                }
-                Ok(decoder.is_done())
-            }
-        }
-    }
-
-    /// How many bytes may be spliced next: only plain bodies (a chunked one needs
-    /// decoding), never past Content-Length or --max-size. `None` means read instead,
-    /// as when --max-size is used up and one more byte must be seen to report it.
-    fn splice_len(&self) -> Option<usize> {
-        let room = self.written.limit - self.written.bytes;
-        let due = match self.framing {
-            Framing::Length { left, .. } => left.min(room),
-            Framing::UntilClose => room,
-            Framing::Chunked(_) => return None,
-        };
-        let len = due.min(crate::output::PIPE_SIZE as u64) as usize;
-        (len > 0).then_some(len)
-    }
-
-    /// Counts spliced bytes; returns true once the body is complete.
-    fn spliced(&mut self, count: usize) -> bool {
-        self.written.bytes += count as u64;
-        match &mut self.framing {
-            Framing::Length { left, .. } => {
-                *left -= count as u64;
-                *left == 0
-            }
-            _ => false,
-        }
-    }
-
-    fn ended_by_close(&self) -> bool {
-        matches!(self.framing, Framing::UntilClose)
-    }
-
-    /// The peer closed before `feed` saw the end: complete only for UntilClose.
-    fn closed(&self, addr: SocketAddr, clock: &Clock) -> Result<(), Error> {
-        let elapsed = clock.elapsed();
-        match self.framing {
-            Framing::UntilClose => Ok(()),
-            Framing::Length { total, .. } => Err(Error::Partial {
-                addr,
-                elapsed,
-                received: self.written.bytes,
-                expected: total,
-            }),
-            Framing::Chunked(_) => Err(Error::PartialChunked {
-                addr,
-                elapsed,
-                received: self.written.bytes,
-            }),
-        }
-    }
 }
 
 fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {
@@ -643,8 +567,10 @@ mod tests {
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false);
-        let error =
-            super::exchange(stream, addr, &clock, &exchange, &mut out, &mut report).unwrap_err();
+        let result = super::exchange(stream, addr, &clock, &exchange, &mut out, &mut report);
+        let Err(Stop::Failed(error)) = result else {
+            panic!("expected a failure, got {result:?}");
+        };
         assert_eq!(error.exit_code(), 55, "{error}");
         assert!(
             error

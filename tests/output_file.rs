@@ -313,3 +313,65 @@ fn a_killed_fetch_leaves_no_file_behind() {
     server.finish();
     assert_eq!(dir.names(), Vec::<String>::new());
 }
+
+#[test]
+fn binary_guard_decides_on_the_first_kib_and_stops_there() {
+    // A 100 MB binary body that comes slowly: the note must not wait for it all.
+    let server = serve(|stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100000000\r\n\r\n")
+            .unwrap();
+        let mut start = b"\x7fELF\0\x01".to_vec();
+        start.extend_from_slice(&pattern(2000));
+        stream.write_all(&start).unwrap();
+        hold_open(stream, Duration::from_secs(10));
+    });
+    let start = std::time::Instant::now();
+    let seen = on_terminal(&format!("-b --read-timeout 5 {}", server.target()));
+    let took = start.elapsed();
+    server.finish();
+    assert!(took < Duration::from_secs(3), "took {took:?}: {seen:?}");
+    assert_eq!(
+        seen,
+        "fetch: the body (100000000 bytes) looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\r\n"
+    );
+}
+
+#[test]
+fn a_reader_that_closes_the_output_is_a_success_in_write_out() {
+    let dir = Scratch::new("fifo-closed");
+    let fifo = dir.path("pipe");
+    assert!(
+        std::process::Command::new("mkfifo")
+            .arg(&fifo)
+            .status()
+            .unwrap()
+            .success()
+    );
+    let reader_path = fifo.clone();
+    let reader = thread::spawn(move || {
+        let mut first = [0u8; 10];
+        let mut pipe = std::fs::File::open(reader_path).unwrap();
+        std::io::Read::read_exact(&mut pipe, &mut first).unwrap();
+        first // and the pipe closes, like `| head -c 10`
+    });
+    let body = pattern(8 << 20);
+    let server = serve(move |stream| drop(stream.write_all(&ok_response(&body))));
+    let assert = fetch()
+        .args([
+            "-o",
+            fifo.to_str().unwrap(),
+            "-w",
+            "%{json}",
+            &server.target(),
+        ])
+        .assert()
+        .code(0)
+        .stderr("");
+    let json: serde_json::Value = serde_json::from_slice(&assert.get_output().stdout).unwrap();
+    assert_eq!(json["exitcode"], 0);
+    assert_eq!(json["error_kind"], serde_json::Value::Null);
+    assert_eq!(json["errormsg"], serde_json::Value::Null);
+    assert_eq!(reader.join().unwrap(), pattern(10)[..]);
+    server.finish();
+}
