@@ -5,46 +5,38 @@ use serde_json::json;
 use crate::error::Error;
 use crate::report::Report;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Var {
-    HttpCode,
-    ResponseCode,
-    TimeNamelookup,
-    TimeConnect,
-    TimeStarttransfer,
-    TimeTotal,
-    SizeDownload,
-    SizeHeader,
-    SizeRequest,
-    RemoteIp,
-    RemotePort,
-    NumConnects,
-    NumRetries,
-    Exitcode,
-    Errormsg,
-    Url,
-    Json,
+/// Declares the variables once: the enum and its table of names come from the
+/// same list, so no variable can lack a name or a name its variable.
+macro_rules! variables {
+    ($($name:literal => $var:ident,)*) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        enum Var {
+            $($var,)*
+        }
+
+        const VARS: &[(&str, Var)] = &[$(($name, Var::$var),)*];
+    };
 }
 
-const VARS: &[(&str, Var)] = &[
-    ("http_code", Var::HttpCode),
-    ("response_code", Var::ResponseCode),
-    ("time_namelookup", Var::TimeNamelookup),
-    ("time_connect", Var::TimeConnect),
-    ("time_starttransfer", Var::TimeStarttransfer),
-    ("time_total", Var::TimeTotal),
-    ("size_download", Var::SizeDownload),
-    ("size_header", Var::SizeHeader),
-    ("size_request", Var::SizeRequest),
-    ("remote_ip", Var::RemoteIp),
-    ("remote_port", Var::RemotePort),
-    ("num_connects", Var::NumConnects),
-    ("num_retries", Var::NumRetries),
-    ("exitcode", Var::Exitcode),
-    ("errormsg", Var::Errormsg),
-    ("url", Var::Url),
-    ("json", Var::Json),
-];
+variables! {
+    "http_code" => HttpCode,
+    "response_code" => ResponseCode,
+    "time_namelookup" => TimeNamelookup,
+    "time_connect" => TimeConnect,
+    "time_starttransfer" => TimeStarttransfer,
+    "time_total" => TimeTotal,
+    "size_download" => SizeDownload,
+    "size_header" => SizeHeader,
+    "size_request" => SizeRequest,
+    "remote_ip" => RemoteIp,
+    "remote_port" => RemotePort,
+    "num_connects" => NumConnects,
+    "num_retries" => NumRetries,
+    "exitcode" => Exitcode,
+    "errormsg" => Errormsg,
+    "url" => Url,
+    "json" => Json,
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Piece {
@@ -203,10 +195,38 @@ mod tests {
     }
 
     #[test]
-    fn every_variable_has_a_name() {
+    fn every_variable_parses_by_its_name_alone() {
+        let mut seen = std::collections::HashSet::new();
         for (name, var) in VARS {
+            assert!(seen.insert(name), "{name} is listed twice");
             let w: WriteOut = format!("%{{{name}}}").parse().unwrap();
             assert_eq!(w.0, vec![Piece::Var(*var)]);
+        }
+    }
+
+    #[test]
+    fn json_carries_every_variable() {
+        let report = Report::new(false);
+        let ending = Ending {
+            error: None,
+            url: "http://h/",
+        };
+        let json = to_json(&report, &ending);
+        for (name, var) in VARS {
+            if *var != Var::Json {
+                assert!(json.get(name).is_some(), "%{{json}} lacks {name}");
+            }
+        }
+    }
+
+    #[test]
+    fn readme_documents_every_variable() {
+        let readme = include_str!("../README.md");
+        for (name, _) in VARS {
+            assert!(
+                readme.contains(&format!("`%{{{name}}}`")),
+                "README lacks %{{{name}}}"
+            );
         }
     }
 }
