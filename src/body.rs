@@ -5,6 +5,7 @@
 use std::ops::Range;
 
 use crate::chunked::ChunkedDecoder;
+use crate::response::BodyLength;
 
 /// How the end of the body is recognised (RFC 9112, 6.3).
 #[derive(Debug, Clone)]
@@ -17,6 +18,38 @@ pub enum Framing {
     Chunked(ChunkedDecoder),
     /// No length: the body ends when the peer closes.
     UntilClose,
+}
+
+/// Why a body is not received at all, decided from the head alone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// The announced length (its digits) is over --max-size; past 2^64-1 it is
+    /// over any limit (curl test 393).
+    TooLarge { announced: String, limit: u64 },
+    /// Without --max-size, a length past 2^64-1 is a malformed head.
+    Overflow(String),
+    /// Transfer codings fetch cannot decode.
+    Unsupported(String),
+}
+
+/// How the body that `length` announces ends, under --max-size `limit`.
+pub fn framing(length: BodyLength, limit: Option<u64>) -> Result<Framing, Refusal> {
+    Ok(match (length, limit) {
+        (BodyLength::Exactly(length), Some(limit)) if length > limit => {
+            return Err(Refusal::TooLarge {
+                announced: length.to_string(),
+                limit,
+            });
+        }
+        (BodyLength::Exactly(total), _) => Framing::Length { left: total, total },
+        (BodyLength::Chunked, _) => Framing::Chunked(ChunkedDecoder::new()),
+        (BodyLength::UntilClose, _) => Framing::UntilClose,
+        (BodyLength::Overflow(announced), Some(limit)) => {
+            return Err(Refusal::TooLarge { announced, limit });
+        }
+        (BodyLength::Overflow(digits), None) => return Err(Refusal::Overflow(digits)),
+        (BodyLength::Unsupported(codings), _) => return Err(Refusal::Unsupported(codings)),
+    })
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

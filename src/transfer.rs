@@ -10,14 +10,13 @@ use rustix::io::Errno;
 use rustix::net::SendFlags;
 use rustix::pipe::SpliceFlags;
 
-use crate::body::{Body, BodyError, Framing};
-use crate::chunked::ChunkedDecoder;
+use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
 use crate::error::{Error, Stop, TimeLimit};
 use crate::interrupt::{self, Waiting};
 use crate::output::Output;
 use crate::report::Report;
-use crate::response::{BodyLength, Head, HeadError, HeadReader};
+use crate::response::{Head, HeadError, HeadReader};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
 const BUF_SIZE: usize = 64 * 1024;
@@ -393,32 +392,20 @@ fn admit(head: Head, plan: &Exchange, addr: SocketAddr) -> Result<Body, Rejected
             retry_after: head.retry_after,
         }));
     }
-    let too_large = |announced: String, limit| {
-        Rejected::Error(Error::TooLarge {
+    let framing = body::framing(head.body, plan.max_size).map_err(|refusal| match refusal {
+        Refusal::TooLarge { announced, limit } => Rejected::Error(Error::TooLarge {
             addr,
             limit,
             announced: Some(announced),
-        })
-    };
-    let framing = match (head.body, plan.max_size) {
-        (BodyLength::Exactly(length), Some(limit)) if length > limit => {
-            return Err(too_large(length.to_string(), limit));
+        }),
+        Refusal::Overflow(digits) => Rejected::Malformed(Error::BadHead {
+            addr,
+            reason: format!("Content-Length {digits} is larger than 2^64-1"),
+        }),
+        Refusal::Unsupported(codings) => {
+            Rejected::Error(Error::UnsupportedCoding { addr, codings })
         }
-        (BodyLength::Exactly(total), _) => Framing::Length { left: total, total },
-        (BodyLength::Chunked, _) => Framing::Chunked(ChunkedDecoder::new()),
-        (BodyLength::UntilClose, _) => Framing::UntilClose,
-        // curl test 393: a length past 2^64-1 is over any limit.
-        (BodyLength::Overflow(digits), Some(limit)) => return Err(too_large(digits, limit)),
-        (BodyLength::Overflow(digits), None) => {
-            return Err(Rejected::Malformed(Error::BadHead {
-                addr,
-                reason: format!("Content-Length {digits} is larger than 2^64-1"),
-            }));
-        }
-        (BodyLength::Unsupported(codings), _) => {
-            return Err(Rejected::Error(Error::UnsupportedCoding { addr, codings }));
-        }
-    };
+    })?;
     Ok(Body::new(framing, plan.max_size, plan.raw))
 }
 

@@ -89,6 +89,7 @@ fn every_refusing_address_is_listed_and_exit_is_7() {
         ])
         .assert()
         .code(7)
+        .stdout("")
         .stderr(contains("could not connect to any of 2 addresses after"))
         .stderr(contains(format!(
             "127.0.0.1:{port} connection refused, 127.0.0.2:{port} connection refused"
@@ -111,6 +112,7 @@ fn all_silent_addresses_exit_28_within_the_one_deadline() {
         ])
         .assert()
         .code(28)
+        .stdout("")
         .stderr(contains(format!(
             "127.0.0.1:{port} no answer, 127.0.0.2:{port} no answer"
         )));
@@ -144,6 +146,7 @@ fn ipv4_only_flag_with_only_ipv6_addresses_exits_6() {
         .args(["-4", "--resolve", "svc.test:80:[::1]", "svc.test"])
         .assert()
         .code(6)
+        .stdout("")
         .stderr(contains("none of its 1 addresses is IPv4 (-4)"));
 }
 
@@ -153,5 +156,6 @@ fn family_flag_contradicting_the_target_is_a_usage_error() {
         .args(["-4", "[::1]:80"])
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("is not of the family -4/-6 asks for"));
 }

@@ -86,6 +86,7 @@ fn verbose_trace_on_failure_shows_where_it_stopped() {
         .args(["-v", "--read-timeout", "300ms", &target])
         .assert()
         .code(29)
+        .stdout("")
         .stderr(contains("fetch: no response from"));
     server.finish();
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
@@ -106,7 +107,8 @@ fn verbose_trace_of_a_refused_connect_has_no_request_lines() {
     let assert = fetch()
         .args(["-v", &format!("127.0.0.1:{port}")])
         .assert()
-        .code(7);
+        .code(7)
+        .stdout("");
     let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
     let lines = trace(&stderr);
     position(
@@ -285,6 +287,7 @@ fn unknown_write_out_variable_is_a_usage_error_before_connecting() {
         .args(["-w", "%{http_code} %{nope}", &witness.target()])
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("unknown -w variable '%{nope}'"));
     witness.assert_untouched();
 }

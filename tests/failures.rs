@@ -5,7 +5,6 @@ mod support;
 
 use std::io::Write;
 use std::process::Stdio;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
@@ -165,25 +164,26 @@ fn reset_mid_body_keeps_received_bytes() {
     let head = b"HTTP/1.0 200 OK\r\nContent-Length: 1000000\r\n\r\n";
     let body = pattern(3000);
     let (sent_head, sent_body) = (head.to_vec(), body.clone());
+    let (go, resume) = go_signal();
     let server = serve_raw(move |mut stream| {
         let request = read_request(&mut stream);
         stream.write_all(&sent_head).unwrap();
         stream.write_all(&sent_body).unwrap();
-        // The bytes are delivered before the RST; the pause just makes that plain.
-        thread::sleep(Duration::from_millis(200));
+        resume.wait();
         reset(stream);
         request
     });
-    let assert = fetch()
-        .arg(server.target())
-        .assert()
-        .code(56)
-        .stderr(one_line())
-        .stderr(contains(format!(
-            "{} bytes received",
-            head.len() + body.len()
-        )));
-    assert_same_bytes(&assert.get_output().stdout, &body);
+    let mut running = spawn_fetch(&[&server.target()]);
+    running.wait_for_stdout(body.len());
+    go.send(()).unwrap();
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, Some(56), "{stderr}");
+    assert!(
+        stderr.contains(&format!("{} bytes received", head.len() + body.len())),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_same_bytes(&stdout, &body);
     server.finish();
 }
 
@@ -227,6 +227,7 @@ fn malformed_head_exits_8() {
         .args(["-b", &server.target()])
         .assert()
         .code(8)
+        .stdout("HTTP/1.0 200 OK\r\nBad Header: x\r\n\r\nbody")
         .stderr(one_line())
         .stderr(contains("malformed response head"));
     server.finish();
@@ -239,6 +240,7 @@ fn conflicting_content_lengths_exit_8() {
         .arg(server.target())
         .assert()
         .code(8)
+        .stdout("HTTP/1.0 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd")
         .stderr(contains("conflicting Content-Length values"));
     server.finish();
 }
@@ -250,13 +252,22 @@ fn head_over_64_kib_exits_8() {
         response.extend_from_slice(format!("X-Filler-{i}: {}\r\n", "v".repeat(40)).as_bytes());
     }
     response.extend_from_slice(b"\r\nbody");
-    let server = serve(move |stream| drop(stream.write_all(&response)));
-    fetch()
+    let sent = response.clone();
+    let server = serve(move |stream| drop(stream.write_all(&sent)));
+    let assert = fetch()
         .arg(server.target())
         .assert()
         .code(8)
         .stderr(contains("no end of the head within 64 KiB"));
     server.finish();
+    // What was read before the limit tripped is shown, and nothing else.
+    let shown = &assert.get_output().stdout;
+    assert!(
+        shown.len() > 64 * 1024 && shown.len() <= 68 * 1024,
+        "{}",
+        shown.len()
+    );
+    assert_same_bytes(shown, &response[..shown.len()]);
 }
 
 #[test]
@@ -354,4 +365,50 @@ fn malformed_chunk_exits_8_keeping_the_bytes_before_it() {
         .stderr(contains("malformed chunked body"))
         .stderr(contains("after 3 body bytes"));
     server.finish();
+}
+
+/// Every way a head can fail after some of it came: the bytes that arrived are on
+/// stdout, byte for byte, and in FILE.part with -o.
+#[test]
+fn every_head_failure_writes_exactly_what_arrived() {
+    let part_head = "HTTP/1.0 200 OK\r\nX-Partial: ";
+    type Ending = fn(std::net::TcpStream);
+    let endings: [(i32, Ending); 3] = [
+        (8, drop),                                                // closed inside the head
+        (56, reset),                                              // reset inside the head
+        (29, |mut s| hold_open(&mut s, Duration::from_secs(10))), // silent inside it
+    ];
+    for (code, ending) in endings {
+        for to_file in [false, true] {
+            let server = serve_raw(move |mut stream| {
+                let request = read_request(&mut stream);
+                stream.write_all(part_head.as_bytes()).unwrap();
+                ending(stream);
+                request
+            });
+            let dir = Scratch::new(&format!("head-fail-{code}-{to_file}"));
+            let file = dir.path("out");
+            let mut args = vec!["--read-timeout", "500ms"];
+            if to_file {
+                args.extend(["-o", file.to_str().unwrap()]);
+            }
+            let target = server.target();
+            args.push(&target);
+            let (exit, stdout, stderr) = spawn_fetch(&args).finish();
+            server.finish();
+            assert_eq!(exit, Some(code), "{stderr}");
+            let shown = if to_file {
+                let kept = format!("the {} bytes received are in", part_head.len());
+                assert!(stderr.contains(&kept), "{stderr}");
+                std::fs::read(dir.path("out.part")).unwrap()
+            } else {
+                stdout
+            };
+            assert_eq!(
+                String::from_utf8_lossy(&shown),
+                part_head,
+                "exit {code}, -o {to_file}"
+            );
+        }
+    }
 }

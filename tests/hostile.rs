@@ -90,11 +90,18 @@ fn trickled_body_is_ended_by_max_time_with_29() {
 fn trickled_head_is_ended_by_max_time_with_29() {
     let server = serve(|s| trickle(s, b"HTTP/1.0 200 OK\r\nX-Slow: "));
     let start = Instant::now();
-    fetch()
+    let assert = fetch()
         .args(["--max-time", "1", &server.target()])
         .assert()
         .code(29);
     within(start, 0.8, 3.0);
+    // The head so far is shown: its start and the trickled bytes.
+    let shown = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let trickled = shown.strip_prefix("HTTP/1.0 200 OK\r\nX-Slow: ").unwrap();
+    assert!(
+        !trickled.is_empty() && trickled.bytes().all(|b| b == b'x'),
+        "{shown:?}"
+    );
     server.finish();
 }
 
@@ -176,13 +183,13 @@ fn invalid_content_lengths_exit_8_and_spaces_around_one_are_fine() {
         "",
         "5, 6",
     ] {
-        let server = reply(format!(
-            "HTTP/1.0 200 OK\r\nContent-Length: {value}\r\n\r\nhello"
-        ));
+        let response = format!("HTTP/1.0 200 OK\r\nContent-Length: {value}\r\n\r\nhello");
+        let server = reply(response.clone());
         fetch()
             .arg(server.target())
             .assert()
             .code(8)
+            .stdout(response)
             .stderr(contains("Content-Length"));
         server.finish();
     }
@@ -193,8 +200,13 @@ fn invalid_content_lengths_exit_8_and_spaces_around_one_are_fine() {
         .code(0)
         .stdout("hello");
     server.finish();
-    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!");
-    fetch().arg(server.target()).assert().code(8);
+    let response = "HTTP/1.0 200 OK\r\nContent-Length: 5\r\nContent-Length: 6\r\n\r\nhello!";
+    let server = reply(response);
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout(response);
     server.finish();
 }
 
@@ -234,6 +246,7 @@ fn odd_status_lines_and_header_names() {
             .arg(server.target())
             .assert()
             .code(8)
+            .stdout(format!("{head}body"))
             .stderr(contains("malformed").or(contains("out of range")));
         server.finish();
     }
@@ -266,7 +279,6 @@ fn reset_after_reading_half_the_request_exits_56() {
     let server = serve_raw(|mut stream| {
         let mut half = [0u8; 20];
         stream.read_exact(&mut half).unwrap();
-        thread::sleep(Duration::from_millis(100));
         reset(stream);
         half.to_vec()
     });
@@ -282,35 +294,39 @@ fn reset_after_reading_half_the_request_exits_56() {
 #[test]
 fn reset_after_the_head_exits_56_and_shows_the_head_with_include() {
     let head = "HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n";
+    let (go, resume) = go_signal();
     let server = serve(move |stream| {
         stream.write_all(head.as_bytes()).unwrap();
-        thread::sleep(Duration::from_millis(200));
+        resume.wait();
         reset(stream.try_clone().unwrap());
     });
-    fetch()
-        .args(["-i", &server.target()])
-        .assert()
-        .code(56)
-        .stdout(head);
+    let mut running = spawn_fetch(&["-i", &server.target()]);
+    running.wait_for_stdout(head.len());
+    go.send(()).unwrap();
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, Some(56), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&stdout), head);
     server.finish();
 }
 
 #[test]
 fn reset_mid_chunk_exits_56_with_the_decoded_bytes() {
-    let server = serve(|stream| {
+    let (go, resume) = go_signal();
+    let server = serve(move |stream| {
         stream
             .write_all(
                 b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\na\r\n01234",
             )
             .unwrap();
-        thread::sleep(Duration::from_millis(200));
+        resume.wait();
         reset(stream.try_clone().unwrap());
     });
-    fetch()
-        .arg(server.target())
-        .assert()
-        .code(56)
-        .stdout("hello01234");
+    let mut running = spawn_fetch(&[&server.target()]);
+    running.wait_for_stdout("hello01234".len());
+    go.send(()).unwrap();
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, Some(56), "{stderr}");
+    assert_eq!(stdout, b"hello01234");
     server.finish();
 }
 

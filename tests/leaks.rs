@@ -67,8 +67,11 @@ fn failing_fetches_leave_no_descriptor_or_thread_behind() {
         assert_eq!(run(&["--read-timeout", "0.05", &server.target()]), 29);
         server.finish();
     }
-    // Connect attempts that lost the race end on their own; give them a moment.
-    thread::sleep(Duration::from_millis(300));
+    // Connect attempts that lost the race end on their own: wait until they have.
+    let start = std::time::Instant::now();
+    while (open_fds(), threads()) != before && start.elapsed() < Duration::from_secs(5) {
+        thread::sleep(Duration::from_millis(10));
+    }
     assert_eq!((open_fds(), threads()), before);
     assert_eq!(dir.names(), ["out.bin.part"]);
 }

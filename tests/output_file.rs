@@ -73,7 +73,8 @@ fn failure_before_any_byte_leaves_no_file_and_an_existing_one_untouched() {
     fetch()
         .args(["-o", fresh.to_str().unwrap(), &server.target()])
         .assert()
-        .code(52);
+        .code(52)
+        .stdout("");
     server.finish();
     assert_eq!(dir.names(), Vec::<String>::new());
 
@@ -83,7 +84,8 @@ fn failure_before_any_byte_leaves_no_file_and_an_existing_one_untouched() {
     fetch()
         .args(["-o", existing.to_str().unwrap(), &server.target()])
         .assert()
-        .code(18);
+        .code(18)
+        .stdout("");
     server.finish();
     assert_eq!(std::fs::read_to_string(&existing).unwrap(), "old contents");
     assert_eq!(dir.names(), ["existing.txt"]);
@@ -96,22 +98,28 @@ fn failure_mid_body_keeps_exactly_the_received_bytes_as_part() {
     std::fs::write(&file, "previous").unwrap();
     let body = pattern(5000);
     let sent = body.clone();
+    let (go, resume) = go_signal();
     let server = serve_raw(move |mut stream| {
         let request = read_request(&mut stream);
         stream
             .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100000\r\n\r\n")
             .unwrap();
         stream.write_all(&sent).unwrap();
-        thread::sleep(Duration::from_millis(200));
+        resume.wait();
         reset(stream);
         request
     });
     let part = format!("{}.part", file.display());
-    fetch()
-        .args(["-o", file.to_str().unwrap(), &server.target()])
-        .assert()
-        .code(56)
-        .stderr(contains(format!("; the 5000 bytes received are in {part}")));
+    let running = spawn_fetch(&["-o", file.to_str().unwrap(), &server.target()]);
+    wait_for_open_file(running.id(), &dir.0, 5000);
+    go.send(()).unwrap();
+    let (code, stdout, stderr) = running.finish();
+    assert_eq!(code, Some(56), "{stderr}");
+    assert_eq!(stdout, b"");
+    assert!(
+        stderr.ends_with(&format!("; the 5000 bytes received are in {part}\n")),
+        "{stderr}"
+    );
     server.finish();
     assert_same_bytes(&std::fs::read(&part).unwrap(), &body);
     assert_eq!(std::fs::read_to_string(&file).unwrap(), "previous");
@@ -127,6 +135,7 @@ fn truncated_body_is_kept_as_part_with_its_count() {
         .args(["-o", file.to_str().unwrap(), &server.target()])
         .assert()
         .code(18)
+        .stdout("")
         .stderr(contains("ended after 3 of 10 body bytes"))
         .stderr(contains("the 3 bytes received are in"));
     server.finish();
@@ -145,7 +154,8 @@ fn fail_with_output_leaves_no_file() {
     fetch()
         .args(["-f", "-o", file.to_str().unwrap(), &server.target()])
         .assert()
-        .code(22);
+        .code(22)
+        .stdout("");
     server.finish();
     assert_eq!(dir.names(), Vec::<String>::new());
 }
@@ -157,6 +167,7 @@ fn unwritable_place_exits_23_before_connecting() {
         .args(["-o", "/nonexistent-dir/out.txt", &witness.target()])
         .assert()
         .code(23)
+        .stdout("")
         .stderr(contains("cannot write '/nonexistent-dir/out.txt'"));
     witness.assert_untouched();
 
@@ -165,6 +176,7 @@ fn unwritable_place_exits_23_before_connecting() {
         .args(["-o", dir.0.to_str().unwrap(), &witness.target()])
         .assert()
         .code(23)
+        .stdout("")
         .stderr(contains("is a directory"));
     witness.assert_untouched();
 }

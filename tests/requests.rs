@@ -204,7 +204,8 @@ fn raw_keeps_the_exit_codes() {
         .args(["--raw", &server.target()])
         .write_stdin("PING\n")
         .assert()
-        .code(52);
+        .code(52)
+        .stdout("");
     assert_eq!(server.finish(), b"PING\n");
 }
 
@@ -215,18 +216,21 @@ fn raw_refuses_an_empty_stdin_a_path_and_request_flags() {
         .args(["--raw", &witness.target()])
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("--raw needs the request on standard input"));
     fetch()
         .args(["--raw", &witness.target(), "/x"])
         .write_stdin("GET / HTTP/1.0\r\n\r\n")
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("give no PATH"));
     fetch()
         .args(["--raw", "-H", "X: y", &witness.target()])
         .write_stdin("GET / HTTP/1.0\r\n\r\n")
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("cannot be used with"));
     witness.assert_untouched();
 }

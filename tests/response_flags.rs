@@ -138,6 +138,7 @@ fn head_with_data_is_a_usage_error() {
         .args(["-I", "-d", "x", &witness.target()])
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("cannot be used with"));
     witness.assert_untouched();
 }

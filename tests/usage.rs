@@ -128,6 +128,7 @@ fn credentials_in_a_target_are_never_echoed() {
         .arg(&target)
         .assert()
         .code(2)
+        .stdout("")
         .stderr(contains("s3cret").not());
 }
 

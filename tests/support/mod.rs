@@ -84,6 +84,9 @@ pub fn reply(response: impl Into<Vec<u8>>) -> Server {
     })
 }
 
+/// Accepts one connection. TCP_NODELAY: every write leaves at once, so bytes a
+/// handler writes before it closes or resets reach fetch before the FIN or RST,
+/// with no pause (Nagle could hold a segment back, and SO_LINGER 0 drops it).
 fn accept_within(listener: &TcpListener, limit: Duration) -> Option<TcpStream> {
     listener.set_nonblocking(true).ok()?;
     let start = Instant::now();
@@ -91,6 +94,7 @@ fn accept_within(listener: &TcpListener, limit: Duration) -> Option<TcpStream> {
         match listener.accept() {
             Ok((stream, _)) => {
                 stream.set_nonblocking(false).ok()?;
+                stream.set_nodelay(true).ok()?;
                 return Some(stream);
             }
             Err(e) if e.kind() == ErrorKind::WouldBlock => thread::sleep(Duration::from_millis(5)),
@@ -374,4 +378,83 @@ pub fn fetch_after(setup: &str) -> assert_cmd::Command {
         env!("CARGO_BIN_EXE_fetch"),
     ]);
     command
+}
+
+/// A fetch running in the background, for tests that act once it has shown
+/// something: its stdout is read as it comes.
+pub struct Running {
+    child: std::process::Child,
+    stdout: std::process::ChildStdout,
+    pub shown: Vec<u8>,
+}
+
+pub fn spawn_fetch(args: &[&str]) -> Running {
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fetch"))
+        .args(args)
+        .env_clear()
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("start fetch");
+    let stdout = child.stdout.take().expect("piped stdout");
+    Running {
+        child,
+        stdout,
+        shown: Vec::new(),
+    }
+}
+
+impl Running {
+    pub fn id(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Reads stdout until `len` bytes have come in all.
+    pub fn wait_for_stdout(&mut self, len: usize) {
+        let mut byte = [0u8; 1];
+        while self.shown.len() < len {
+            match self.stdout.read(&mut byte) {
+                Ok(1) => self.shown.push(byte[0]),
+                _ => panic!("stdout ended after {} of {len} bytes", self.shown.len()),
+            }
+        }
+    }
+
+    /// Waits for the exit (within 20 s): the exit code, all of stdout, stderr.
+    pub fn finish(mut self) -> (Option<i32>, Vec<u8>, String) {
+        let _ = self.stdout.read_to_end(&mut self.shown);
+        let start = Instant::now();
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait for fetch") {
+                break status;
+            }
+            if start.elapsed() > Duration::from_secs(20) {
+                let _ = self.child.kill();
+                panic!("fetch did not end within 20 s");
+            }
+            thread::sleep(Duration::from_millis(5));
+        };
+        let mut stderr = String::new();
+        if let Some(mut err) = self.child.stderr.take() {
+            let _ = err.read_to_string(&mut stderr);
+        }
+        (status.code(), self.shown, stderr)
+    }
+}
+
+/// A signal from the test to a server thread: "fetch has what you sent; go on".
+pub fn go_signal() -> (std::sync::mpsc::Sender<()>, Go) {
+    let (tx, rx) = std::sync::mpsc::channel();
+    (tx, Go(rx))
+}
+
+pub struct Go(std::sync::mpsc::Receiver<()>);
+
+impl Go {
+    pub fn wait(&self) {
+        self.0
+            .recv_timeout(Duration::from_secs(20))
+            .expect("the test's go-ahead");
+    }
 }
