@@ -238,14 +238,11 @@ pub fn connect(
     Err(connect_error(attempts, clock))
 }
 
-/// Exit 7 if any address refused or was unreachable, else 28: only silence everywhere
-/// is a time-out.
+/// No address connected: what each did decides the class (error::connect_class).
 fn connect_error(attempts: Vec<Attempt>, clock: &Clock) -> Error {
-    let elapsed = clock.elapsed();
-    if attempts.iter().any(|a| a.outcome.is_refusal()) {
-        Error::ConnectFailed { attempts, elapsed }
-    } else {
-        Error::ConnectTimeout { attempts, elapsed }
+    Error::Connect {
+        attempts,
+        elapsed: clock.elapsed(),
     }
 }
 

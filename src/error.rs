@@ -60,6 +60,89 @@ pub fn exit_codes_help() -> String {
     text
 }
 
+/// How a failure class may be retried (see --retry).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RetryRule {
+    Never,
+    /// The request never reached a server: always safe.
+    Always,
+    /// The server may have acted on the request: only a request that is safe to
+    /// repeat (GET, HEAD), and only while nothing has reached the output.
+    IfRepeatable,
+    /// As `IfRepeatable`, for the statuses that say "try again" (408, 429, 500,
+    /// 502, 503, 504: RFC 9110 15.5.9 and 15.6, as curl retries).
+    IfStatusSaysSo,
+}
+
+/// Declares the failure classes once: the enum, the list of all of them, and each
+/// one's exit code, `error_kind` and retry rule come from the same table, so a new
+/// class cannot miss any of its facts.
+macro_rules! classes {
+    ($($class:ident => $code:literal, $kind:literal, $retry:ident;)*) => {
+        /// What a script can see of a failure: its exit code, its `error_kind` in
+        /// `-w '%{json}'`, and whether --retry tries again.
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum Class {
+            $($class,)*
+        }
+
+        impl Class {
+            pub const ALL: &[Class] = &[$(Class::$class,)*];
+
+            pub fn exit_code(self) -> u8 {
+                match self { $(Class::$class => $code,)* }
+            }
+
+            /// A stable name for `-w '%{json}'` (`error_kind`).
+            pub fn kind(self) -> &'static str {
+                match self { $(Class::$class => $kind,)* }
+            }
+
+            pub fn retry(self) -> RetryRule {
+                match self { $(Class::$class => RetryRule::$retry,)* }
+            }
+        }
+    };
+}
+
+classes! {
+    Usage => 2, "usage", Never;
+    Local => 1, "local", Never;
+    Resolve => 6, "resolve", Always;
+    Refused => 7, "refused", Always;
+    Unreachable => 7, "unreachable", Always;
+    ConnectTimeout => 28, "connect_timeout", Always;
+    Send => 55, "send", Never;
+    SendTimeout => 29, "send_timeout", IfRepeatable;
+    ResponseTimeout => 29, "response_timeout", IfRepeatable;
+    EmptyReply => 52, "empty_reply", IfRepeatable;
+    Reset => 56, "reset", IfRepeatable;
+    NotHttp => 8, "not_http", Never;
+    BadHead => 8, "bad_head", Never;
+    BadChunk => 8, "bad_chunk", Never;
+    Partial => 18, "partial", Never;
+    HttpError => 22, "http_error", IfStatusSaysSo;
+    BadEncoding => 61, "bad_encoding", Never;
+    TooLarge => 63, "too_large", Never;
+    Write => 23, "write", Never;
+}
+
+/// Refused, unreachable or silent: decided here only, from what each address did.
+/// Any refusal means something answered (exit 7); only silence everywhere is a
+/// time-out (28).
+pub fn connect_class(attempts: &[Attempt]) -> Class {
+    if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
+        Class::Refused
+    } else if attempts
+        .iter()
+        .any(|a| matches!(a.outcome, Outcome::Unreachable(_)))
+    {
+        Class::Unreachable
+    } else {
+        Class::ConnectTimeout
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
     #[error("{0}")]
@@ -82,16 +165,9 @@ pub enum Error {
     )]
     ResolveTimeout { host: String, limit: Elapsed },
 
-    /// At least one address refused or was unreachable (exit 7).
-    #[error("{}", connect_message("could not connect to", .attempts, *.elapsed))]
-    ConnectFailed {
-        attempts: Vec<Attempt>,
-        elapsed: Elapsed,
-    },
-
-    /// Every address stayed silent until the deadline (exit 28).
-    #[error("{}", connect_message("connect timed out to", .attempts, *.elapsed))]
-    ConnectTimeout {
+    /// No address connected; `connect_class` says how they failed.
+    #[error("{}", connect_message(.attempts, *.elapsed))]
+    Connect {
         attempts: Vec<Attempt>,
         elapsed: Elapsed,
     },
@@ -226,98 +302,72 @@ impl From<Error> for Stop {
 }
 
 impl Error {
+    /// The class of this failure: the one place that looks at every variant.
+    pub fn class(&self) -> Class {
+        match self {
+            Error::Usage(_) => Class::Usage,
+            Error::Local(_) => Class::Local,
+            Error::Resolve { .. } | Error::ResolveTimeout { .. } => Class::Resolve,
+            Error::Connect { attempts, .. } => connect_class(attempts),
+            Error::Send { .. } => Class::Send,
+            Error::SendTimeout { .. } => Class::SendTimeout,
+            Error::ResponseTimeout { .. } => Class::ResponseTimeout,
+            Error::EmptyReply { .. } => Class::EmptyReply,
+            Error::Reset { .. } | Error::Receive { .. } => Class::Reset,
+            Error::NotHttp { .. } => Class::NotHttp,
+            Error::BadHead { .. } => Class::BadHead,
+            Error::BadChunk { .. } => Class::BadChunk,
+            Error::Partial { .. } | Error::PartialChunked { .. } => Class::Partial,
+            Error::HttpStatus { .. } => Class::HttpError,
+            Error::UnsupportedCoding { .. } => Class::BadEncoding,
+            Error::TooLarge { .. } => Class::TooLarge,
+            Error::Write(_) => Class::Write,
+            Error::PartKept { source, .. } => source.class(),
+        }
+    }
+
+    pub fn exit_code(&self) -> u8 {
+        self.class().exit_code()
+    }
+
     /// A stable name for the failure class, for `-w '%{json}'` (`error_kind`).
     pub fn kind(&self) -> &'static str {
-        match self {
-            Error::Usage(_) => "usage",
-            Error::Local(_) => "local",
-            Error::Resolve { .. } | Error::ResolveTimeout { .. } => "resolve",
-            Error::ConnectFailed { attempts, .. } => {
-                if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
-                    "refused"
-                } else {
-                    "unreachable"
-                }
+        self.class().kind()
+    }
+
+    /// How --retry treats this failure, its status considered.
+    pub fn retry(&self) -> RetryRule {
+        match (self.class().retry(), self.status()) {
+            (RetryRule::IfStatusSaysSo, Some(408 | 429 | 500 | 502 | 503 | 504)) => {
+                RetryRule::IfRepeatable
             }
-            Error::ConnectTimeout { .. } => "connect_timeout",
-            Error::Send { .. } => "send",
-            Error::ResponseTimeout { .. } => "response_timeout",
-            Error::SendTimeout { .. } => "send_timeout",
-            Error::EmptyReply { .. } => "empty_reply",
-            Error::Reset { .. } | Error::Receive { .. } => "reset",
-            Error::NotHttp { .. } => "not_http",
-            Error::BadHead { .. } => "bad_head",
-            Error::BadChunk { .. } => "bad_chunk",
-            Error::Partial { .. } | Error::PartialChunked { .. } => "partial",
-            Error::HttpStatus { .. } => "http_error",
-            Error::TooLarge { .. } => "too_large",
-            Error::UnsupportedCoding { .. } => "bad_encoding",
-            Error::Write(_) => "write",
-            Error::PartKept { source, .. } => source.kind(),
+            (RetryRule::IfStatusSaysSo, _) => RetryRule::Never,
+            (rule, _) => rule,
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        match self {
+            Error::HttpStatus { status, .. } => Some(*status),
+            Error::PartKept { source, .. } => source.status(),
+            _ => None,
         }
     }
 
     /// A few words for a retry announcement.
     pub fn brief(&self) -> String {
-        match self {
-            Error::HttpStatus { status_line, .. } => status_line.clone(),
-            Error::Resolve { .. } | Error::ResolveTimeout { .. } => "could not resolve host".into(),
-            Error::ConnectFailed { .. } if self.kind() == "refused" => "connection refused".into(),
-            Error::ConnectFailed { .. } => "host unreachable".into(),
-            Error::ConnectTimeout { .. } => "connect timed out".into(),
-            Error::ResponseTimeout { .. } => "response timed out".into(),
-            Error::SendTimeout { .. } => "sending timed out".into(),
-            Error::EmptyReply { .. } => "empty reply".into(),
-            Error::Reset { .. } | Error::Receive { .. } => "connection reset".into(),
-            Error::PartKept { source, .. } => source.brief(),
-            other => other.to_string(),
-        }
-    }
-
-    /// Whether another attempt may help (see --retry): `None` never, `Some(true)`
-    /// always, `Some(false)` only for a request that is safe to repeat (GET, HEAD)
-    /// and only while nothing has been written to the output.
-    pub fn retry_class(&self) -> Option<bool> {
-        match self {
-            // The request never reached a server.
-            Error::Resolve { .. }
-            | Error::ResolveTimeout { .. }
-            | Error::ConnectFailed { .. }
-            | Error::ConnectTimeout { .. } => Some(true),
-            // The server may have acted on the request.
-            Error::EmptyReply { .. }
-            | Error::Reset { .. }
-            | Error::Receive { .. }
-            | Error::ResponseTimeout { .. }
-            | Error::SendTimeout { .. } => Some(false),
-            // Statuses that say "try again" (RFC 9110, 15.5.9, 15.6), as curl retries.
-            Error::HttpStatus {
-                status: 408 | 429 | 500 | 502 | 503 | 504,
-                ..
-            } => Some(false),
-            Error::PartKept { source, .. } => source.retry_class(),
-            _ => None,
-        }
-    }
-
-    pub fn exit_code(&self) -> u8 {
-        match self {
-            Error::Usage(_) => 2,
-            Error::Local(_) => 1,
-            Error::Resolve { .. } | Error::ResolveTimeout { .. } => 6,
-            Error::ConnectFailed { .. } => 7,
-            Error::BadHead { .. } | Error::NotHttp { .. } | Error::BadChunk { .. } => 8,
-            Error::Partial { .. } | Error::PartialChunked { .. } => 18,
-            Error::HttpStatus { .. } => 22,
-            Error::TooLarge { .. } => 63,
-            Error::UnsupportedCoding { .. } => 61,
-            Error::Write(_) => 23,
-            Error::ConnectTimeout { .. } => 28,
-            Error::ResponseTimeout { .. } | Error::SendTimeout { .. } => 29,
-            Error::EmptyReply { .. } => 52,
-            Error::Send { .. } => 55,
-            Error::Reset { .. } | Error::Receive { .. } => 56,
-            Error::PartKept { source, .. } => source.exit_code(),
+        match (self, self.class()) {
+            (Error::HttpStatus { status_line, .. }, _) => status_line.clone(),
+            (Error::PartKept { source, .. }, _) => source.brief(),
+            (_, Class::Resolve) => "could not resolve host".into(),
+            (_, Class::Refused) => "connection refused".into(),
+            (_, Class::Unreachable) => "host unreachable".into(),
+            (_, Class::ConnectTimeout) => "connect timed out".into(),
+            (_, Class::ResponseTimeout) => "response timed out".into(),
+            (_, Class::SendTimeout) => "sending timed out".into(),
+            (_, Class::EmptyReply) => "empty reply".into(),
+            (_, Class::Reset) => "connection reset".into(),
+            _ => self.to_string(),
         }
     }
 }
@@ -364,13 +414,6 @@ pub enum Outcome {
     NotTried,
 }
 
-impl Outcome {
-    /// The outcomes that make a connect failure exit 7 rather than 28.
-    pub fn is_refusal(&self) -> bool {
-        matches!(self, Outcome::Refused | Outcome::Unreachable(_))
-    }
-}
-
 impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
@@ -382,13 +425,17 @@ impl fmt::Display for Outcome {
     }
 }
 
-fn connect_message(verb: &str, attempts: &[Attempt], elapsed: Elapsed) -> String {
-    let meaning = if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
-        "nothing is listening on that port"
-    } else if attempts.iter().any(|a| a.outcome.is_refusal()) {
-        "no route to the host: check the address and the network"
-    } else {
-        "no answer: packets dropped by a firewall, or the host is down"
+fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
+    let (verb, meaning) = match connect_class(attempts) {
+        Class::Refused => ("could not connect to", "nothing is listening on that port"),
+        Class::Unreachable => (
+            "could not connect to",
+            "no route to the host: check the address and the network",
+        ),
+        _ => (
+            "connect timed out to",
+            "no answer: packets dropped by a firewall, or the host is down",
+        ),
     };
     match attempts {
         [one] => format!(
@@ -486,13 +533,26 @@ mod tests {
                 elapsed: e,
                 cause: "x".into(),
             },
-            Error::ConnectFailed {
+            Error::Connect {
                 attempts: vec![attempt(Outcome::Refused)],
                 elapsed: e,
             },
             Error::NotHttp {
                 addr: addr(),
                 start: "x".into(),
+            },
+            Error::BadHead {
+                addr: addr(),
+                reason: "x".into(),
+            },
+            Error::BadChunk {
+                addr: addr(),
+                reason: "x".into(),
+                received: 0,
+            },
+            Error::Connect {
+                attempts: vec![attempt(Outcome::Unreachable("no route to host".into()))],
+                elapsed: e,
             },
             Error::Partial {
                 addr: addr(),
@@ -516,7 +576,7 @@ mod tests {
                 addr: addr(),
                 codings: "gzip".into(),
             },
-            Error::ConnectTimeout {
+            Error::Connect {
                 attempts: vec![attempt(Outcome::TimedOut)],
                 elapsed: e,
             },
@@ -551,28 +611,65 @@ mod tests {
     }
 
     #[test]
-    fn every_failure_class_has_its_own_documented_code() {
-        let errors = one_of_each();
-        let classes: HashSet<(u8, &str)> =
-            errors.iter().map(|e| (e.exit_code(), e.kind())).collect();
-        assert_eq!(
-            classes.len(),
-            errors.len(),
-            "two classes share a code and a kind"
-        );
-        let codes: HashSet<u8> = errors.iter().map(Error::exit_code).collect();
+    fn every_class_has_its_own_kind_and_a_documented_code() {
+        let kinds: HashSet<&str> = Class::ALL.iter().map(|c| c.kind()).collect();
+        assert_eq!(kinds.len(), Class::ALL.len(), "two classes share a kind");
         let documented: HashSet<u8> = EXIT_CODES.iter().map(|(c, _)| *c).collect();
-        for code in &codes {
+        let used: HashSet<u8> = Class::ALL.iter().map(|c| c.exit_code()).collect();
+        for class in Class::ALL {
             assert!(
-                documented.contains(code),
-                "code {code} is not in EXIT_CODES"
+                documented.contains(&class.exit_code()),
+                "{class:?}'s code is not in EXIT_CODES"
             );
         }
-        // Every documented failure code is produced by some class (0 is success;
-        // 128 + a signal number comes from interrupt.rs, not from an Error).
+        // Every documented failure code is some class's (0 is success; 128 + a
+        // signal number comes from interrupt.rs, not from an Error).
         for code in documented.iter().filter(|c| **c != 0 && **c < 128) {
-            assert!(codes.contains(code), "documented code {code} is never used");
+            assert!(used.contains(code), "documented code {code} is never used");
         }
+    }
+
+    #[test]
+    fn the_sample_errors_cover_every_class() {
+        let sampled: HashSet<Class> = one_of_each().iter().map(Error::class).collect();
+        for class in Class::ALL {
+            assert!(sampled.contains(class), "one_of_each has no {class:?}");
+        }
+    }
+
+    #[test]
+    fn readme_lists_every_error_kind() {
+        let readme = include_str!("../README.md");
+        for class in Class::ALL {
+            assert!(
+                readme.contains(&format!("`{}`", class.kind())),
+                "README lacks {}",
+                class.kind()
+            );
+        }
+    }
+
+    #[test]
+    fn refused_beats_unreachable_beats_silence() {
+        let attempt = |outcome| Attempt {
+            addr: addr(),
+            outcome,
+        };
+        let silent = attempt(Outcome::TimedOut);
+        let unreachable = attempt(Outcome::Unreachable("no route".into()));
+        let refused = attempt(Outcome::Refused);
+        assert_eq!(
+            connect_class(std::slice::from_ref(&silent)),
+            Class::ConnectTimeout
+        );
+        assert_eq!(
+            connect_class(&[silent.clone(), unreachable.clone()]),
+            Class::Unreachable
+        );
+        assert_eq!(
+            connect_class(&[unreachable, refused, silent]),
+            Class::Refused
+        );
     }
 
     #[test]
@@ -603,7 +700,7 @@ mod tests {
     #[test]
     fn connect_message_lists_every_address() {
         let v6: SocketAddr = "[::1]:9".parse().unwrap();
-        let error = Error::ConnectFailed {
+        let error = Error::Connect {
             attempts: vec![
                 Attempt {
                     addr: v6,

@@ -25,7 +25,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use clock::Clock;
-use error::{Error, Stop};
+use error::{Error, RetryRule, Stop};
 use output::Output;
 use report::Report;
 
@@ -109,9 +109,10 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
     if report.num_retries >= retry.count {
         return None;
     }
-    let always = error.retry_class()?;
-    if !always && !retry.repeatable {
-        return None;
+    match error.retry() {
+        RetryRule::Always => {}
+        RetryRule::IfRepeatable if retry.repeatable => {}
+        _ => return None,
     }
     let wait = match error {
         Error::HttpStatus {
