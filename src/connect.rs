@@ -288,8 +288,8 @@ fn try_connect(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStream,
 }
 
 fn is_no_family(e: &io::Error) -> bool {
-    // EAFNOSUPPORT has no ErrorKind of its own.
-    e.raw_os_error() == Some(97)
+    // EAFNOSUPPORT has no ErrorKind of its own (and its number differs by system).
+    e.raw_os_error() == Some(rustix::io::Errno::AFNOSUPPORT.raw_os_error())
 }
 
 fn classify(e: &io::Error) -> Outcome {

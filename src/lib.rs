@@ -2,6 +2,9 @@
 //! how it went. The modules follow the data: command line → target → resolve and
 //! connect → request → response → output, with one error type for every failure.
 
+// The one exception, the signal handler's registration, is in interrupt.rs.
+#![deny(unsafe_code)]
+
 pub mod atomic;
 pub mod body;
 pub mod chunked;

@@ -4,11 +4,9 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, IsTerminal, Seek, Write};
 use std::os::fd::{AsFd, BorrowedFd};
-use std::os::unix::fs::FileTypeExt;
 use std::path::Path;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use rustix::fs::OFlags;
 
 use crate::atomic::{AtomicFile, part_path};
 use crate::error::{Error, Stop};
@@ -90,11 +88,7 @@ impl Output {
     fn new(file: File, target: Option<AtomicFile>, guard: Guard) -> Output {
         let pipe = target.is_none() && is_blocking_pipe(&file);
         if pipe {
-            // Linux pipes hold 64 KiB by default, so each 64 KiB write waits for the
-            // reader to empty the pipe. At the unprivileged maximum (1 MiB) writer and
-            // reader overlap (bench/: 1 GiB through `| cat` 2.9 × faster). The pipe is
-            // only a buffer; if the system refuses, the default still works.
-            let _ = rustix::pipe::fcntl_setpipe_size(&file, PIPE_SIZE);
+            size_pipe(&file);
         }
         Output {
             terminal: file.is_terminal(),
@@ -310,10 +304,31 @@ impl Output {
 
 /// A pipe in non-blocking mode (shared with a process that set O_NONBLOCK) would
 /// make a full pipe look like a socket timeout to splice; it gets plain writes.
+/// Only Linux splices (and not with `--cfg fetch_portable`).
+#[cfg(all(target_os = "linux", not(fetch_portable)))]
 fn is_blocking_pipe(file: &File) -> bool {
+    use rustix::fs::OFlags;
+    use std::os::unix::fs::FileTypeExt;
     let is_fifo = file.metadata().is_ok_and(|m| m.file_type().is_fifo());
     is_fifo && rustix::fs::fcntl_getfl(file).is_ok_and(|flags| !flags.contains(OFlags::NONBLOCK))
 }
+
+#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+fn is_blocking_pipe(_: &File) -> bool {
+    false
+}
+
+/// Linux pipes hold 64 KiB by default, so each 64 KiB write waits for the reader to
+/// empty the pipe. At the unprivileged maximum (1 MiB) writer and reader overlap
+/// (bench/: 1 GiB through `| cat` 2.9 × faster). The pipe is only a buffer; if the
+/// system refuses, the default still works.
+#[cfg(all(target_os = "linux", not(fetch_portable)))]
+fn size_pipe(file: &File) {
+    let _ = rustix::pipe::fcntl_setpipe_size(file, PIPE_SIZE);
+}
+
+#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+fn size_pipe(_: &File) {}
 
 /// Our templates are constants that parse; the fallback only keeps this panic-free.
 fn style(template: &str) -> ProgressStyle {

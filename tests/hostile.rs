@@ -553,10 +553,7 @@ fn max_time_holds_while_the_reader_of_stdout_takes_nothing() {
     assert_same_bytes(&got, &body[..got.len()]);
     assert_eq!(
         stderr,
-        format!(
-            "fetch: --max-time 1.00s ran out while the output was not taking bytes ({} bytes written): whatever reads fetch's output stopped reading\n",
-            got.len()
-        )
+        "fetch: --max-time 1.00s ran out while the output was not taking bytes: whatever reads fetch's output stopped reading\n"
     );
     server.finish();
 }
