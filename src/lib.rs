@@ -19,6 +19,7 @@ pub mod output;
 pub mod report;
 pub mod request;
 pub mod response;
+pub mod stream;
 pub mod target;
 pub mod transfer;
 pub mod writeout;
@@ -157,7 +158,8 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> R
         max_size: plan.max_size,
         raw: plan.raw,
     };
-    let result = transfer::exchange(stream, addr, clock, &exchange, out, report);
+    let mut stream = stream::Tcp::new(stream, clock);
+    let result = transfer::exchange(&mut stream, addr, clock, &exchange, out, report);
     if let Err(Stop::Failed(error)) = &result {
         report.step(format_args!("stopped: {error}"));
     }

@@ -1,19 +1,17 @@
-//! One exchange on a connected socket: send the request, stream the response out.
+//! One exchange on a connected stream: send the request, stream the response out.
 
-use std::io::{self, Read};
-use std::net::{SocketAddr, TcpStream};
-use std::time::{Duration, Instant};
-
-use rustix::event::{PollFd, PollFlags, Timespec};
-use rustix::io::Errno;
-use rustix::net::SendFlags;
+use std::io;
+use std::net::SocketAddr;
+use std::os::fd::BorrowedFd;
+use std::time::Duration;
 
 use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
-use crate::error::{Error, Stop, TimeLimit};
+use crate::error::{Error, Stop};
 use crate::output::Output;
 use crate::report::Report;
 use crate::response::{Head, HeadError, HeadReader};
+use crate::stream::{Failure, Spliced, Stream};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
 const BUF_SIZE: usize = 64 * 1024;
@@ -33,96 +31,42 @@ pub struct Exchange<'a> {
     pub raw: bool,
 }
 
-/// A connected socket whose reads and writes obey the clock's limits.
-struct Link<'c> {
-    stream: TcpStream,
+/// The exchange's view of its stream: where it goes, and how much came back.
+struct Link<'s> {
+    stream: &'s mut dyn Stream,
     addr: SocketAddr,
-    clock: &'c Clock,
-    /// The read timeout last given to the socket, to skip needless setsockopt calls.
-    read_timeout: Option<Option<Duration>>,
+    clock: &'s Clock,
     /// Bytes received so far, head included.
     received: u64,
 }
 
-enum Failure {
-    Timeout(TimeLimit),
-    Reset,
-    Other(io::Error),
-}
-
-impl Failure {
-    fn into_io(self) -> io::Error {
-        match self {
-            Failure::Timeout(_) => io::ErrorKind::TimedOut.into(),
-            Failure::Reset => io::ErrorKind::ConnectionReset.into(),
-            Failure::Other(e) => e,
-        }
-    }
-}
-
 impl Link<'_> {
     fn read(&mut self, buf: &mut [u8]) -> Result<usize, Failure> {
-        let wait = self.clock.next_wait().map_err(Failure::Timeout)?;
-        self.set_read_timeout(wait.map(|(d, _)| d))
-            .map_err(Failure::Other)?;
-        loop {
-            match self.stream.read(buf) {
-                Ok(n) => {
-                    self.received += n as u64;
-                    return Ok(n);
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(read_failure(e, wait)),
-            }
-        }
+        let n = self.stream.read(buf).map_err(Failure::from_io)?;
+        self.received += n as u64;
+        Ok(n)
     }
 
-    fn set_read_timeout(&mut self, timeout: Option<Duration>) -> io::Result<()> {
-        if self.read_timeout != Some(timeout) {
-            self.stream.set_read_timeout(timeout)?;
-            self.read_timeout = Some(timeout);
-        }
-        Ok(())
-    }
-
-    /// Sends all of `bytes` within the clock's limits: it waits for room in poll,
-    /// with the idle limit counted from the last byte that moved, then sends
-    /// without blocking. (A socket's send timeout would apply per call, and a
-    /// blocking write returns a partial count only after waiting its whole
-    /// timeout, so neither --max-time nor the idle limit would hold.)
-    /// On failure, says how many bytes the kernel took.
+    /// Sends all of `bytes`; on failure, says how many went out.
     fn send(&mut self, bytes: &[u8]) -> Result<(), (Failure, usize)> {
         let mut sent = 0;
-        let mut progress = Instant::now();
         while sent < bytes.len() {
-            match rustix::net::send(&self.stream, &bytes[sent..], SendFlags::DONTWAIT) {
-                Ok(n) => {
-                    sent += n;
-                    progress = Instant::now();
-                    continue;
-                }
-                Err(Errno::AGAIN | Errno::INTR) => {}
-                Err(errno) => return Err((read_failure(errno.into(), None), sent)),
-            }
-            let wait = self
-                .clock
-                .wait_since(progress)
-                .map_err(|limit| (Failure::Timeout(limit), sent))?;
-            let timeout = wait.and_then(|(d, _)| Timespec::try_from(d).ok());
-            let mut socket = [PollFd::new(&self.stream, PollFlags::OUT)];
-            match rustix::event::poll(&mut socket, timeout.as_ref()) {
-                Ok(0) => return Err((timed_out(wait), sent)),
-                Ok(_) | Err(Errno::INTR) => {}
-                Err(errno) => return Err((Failure::Other(errno.into()), sent)),
+            match self.stream.write(&bytes[sent..]) {
+                Ok(0) => return Err((Failure::Other(io::ErrorKind::WriteZero.into()), sent)),
+                Ok(n) => sent += n,
+                Err(e) => return Err((Failure::from_io(e), sent)),
             }
         }
         Ok(())
     }
 
-    /// Whether the peer has sent something (or closed) that a read would get now.
-    fn readable_now(&self) -> bool {
-        let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
-        rustix::event::poll(&mut socket, Some(&Timespec::default())).is_ok_and(|n| n > 0)
+    /// splice(2) into `pipe`, when the stream offers it.
+    fn splice(&mut self, pipe: BorrowedFd, len: usize) -> Option<Result<usize, Spliced>> {
+        let moved = self.stream.splice_into(pipe, len)?;
+        if let Ok(n) = moved {
+            self.received += n as u64;
+        }
+        Some(moved)
     }
 
     fn error(&self, failure: Failure) -> Error {
@@ -149,82 +93,8 @@ impl Link<'_> {
     }
 }
 
-/// splice(2): Linux only, and off with `--cfg fetch_portable`, which tests the
-/// portable read/write path on Linux too.
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
-impl Link<'_> {
-    /// Moves up to `len` bytes from the socket into `pipe` inside the kernel.
-    fn splice(
-        &mut self,
-        pipe: std::os::fd::BorrowedFd,
-        len: usize,
-    ) -> Result<usize, SpliceFailure> {
-        let wait = self
-            .clock
-            .next_wait()
-            .map_err(|limit| SpliceFailure::Link(Failure::Timeout(limit)))?;
-        // splice(2) keeps the pipe locked while it waits for the socket, so during a
-        // pause the reader could not take the bytes already in the pipe. It is
-        // called only once poll says the socket has something (data, EOF or error).
-        let timeout = wait.and_then(|(d, _)| Timespec::try_from(d).ok());
-        loop {
-            let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
-            match rustix::event::poll(&mut socket, timeout.as_ref()) {
-                Ok(0) => return Err(SpliceFailure::Link(timed_out(wait))),
-                Ok(_) => break,
-                Err(Errno::INTR) => continue,
-                Err(errno) => return Err(SpliceFailure::Link(Failure::Other(errno.into()))),
-            }
-        }
-        loop {
-            use crate::interrupt::{Waiting, waiting_for_output};
-            let moved = waiting_for_output(Waiting::Write, || {
-                use rustix::pipe::{SpliceFlags, splice};
-                splice(&self.stream, None, pipe, None, len, SpliceFlags::MOVE)
-            });
-            match moved {
-                Ok(n) => {
-                    self.received += n as u64;
-                    return Ok(n);
-                }
-                Err(Errno::INTR) => continue,
-                // A kernel or a file that cannot splice: plain reads still work.
-                Err(Errno::INVAL | Errno::NOSYS) => return Err(SpliceFailure::Unsupported),
-                Err(Errno::PIPE) => return Err(SpliceFailure::OutputClosed),
-                Err(errno) => {
-                    let e = io::Error::from(errno);
-                    return Err(SpliceFailure::Link(read_failure(e, wait)));
-                }
-            }
-        }
-    }
-}
-
-/// What a failed socket read or write means. A timeout is `WouldBlock` on Unix and
-/// `TimedOut` elsewhere (std's `set_read_timeout` docs); `wait` says which limit it was.
-fn read_failure(e: io::Error, wait: Option<(Duration, TimeLimit)>) -> Failure {
-    use io::ErrorKind::*;
-    match e.kind() {
-        WouldBlock | TimedOut => timed_out(wait),
-        ConnectionReset | ConnectionAborted => Failure::Reset,
-        _ => Failure::Other(e),
-    }
-}
-
-/// The wait ran out: which limit it was comes from `Clock::next_wait`.
-fn timed_out(wait: Option<(Duration, TimeLimit)>) -> Failure {
-    Failure::Timeout(wait.map_or(TimeLimit::Idle(Duration::ZERO), |(_, limit)| limit))
-}
-
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
-enum SpliceFailure {
-    Link(Failure),
-    OutputClosed,
-    Unsupported,
-}
-
 pub fn exchange(
-    stream: TcpStream,
+    stream: &mut dyn Stream,
     addr: SocketAddr,
     clock: &Clock,
     plan: &Exchange,
@@ -235,7 +105,6 @@ pub fn exchange(
         stream,
         addr,
         clock,
-        read_timeout: None,
         received: 0,
     };
     let send_error = send_request(&mut link, plan.request, report)?;
@@ -322,7 +191,7 @@ fn send_request(
             report.step(format_args!("{total} bytes sent"));
             Ok(None)
         }
-        Err((Failure::Timeout(limit), sent)) if !link.readable_now() => {
+        Err((Failure::Timeout(limit), sent)) if !link.stream.readable_now() => {
             report.step(format_args!(
                 "sending stalled after {sent} of {total} bytes"
             ));
@@ -450,9 +319,9 @@ fn receive_body(
 }
 
 /// Body-only into a pipe: the kernel moves the bytes from the socket to the pipe
-/// without copying them through a buffer (8.7 GB/s against 3.8 GB/s, same pipe).
-/// `Some(moved)`, 0 at the peer's close; `None` when the bytes must be read instead.
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+/// without copying them through a buffer (8.7 GB/s against 3.8 GB/s, same pipe),
+/// where the stream and the output allow it. `Some(moved)`, 0 at the peer's
+/// close; `None` when the bytes must be read instead.
 fn splice_step(
     body: &mut Body,
     link: &mut Link,
@@ -465,28 +334,18 @@ fn splice_step(
     };
     let len = len.min(crate::output::PIPE_SIZE as u64) as usize;
     match link.splice(pipe, len) {
-        Ok(n) => {
+        Some(Ok(n)) => {
             out.spliced(n);
             body.passed_through(n as u64);
             Ok(Some(n))
         }
-        Err(SpliceFailure::Link(f)) => Err(link.error(f).into()),
-        Err(SpliceFailure::OutputClosed) => Err(Stop::Quiet),
-        Err(SpliceFailure::Unsupported) => {
+        Some(Err(Spliced::Failed(f))) => Err(link.error(f).into()),
+        Some(Err(Spliced::OutputClosed)) => Err(Stop::Quiet),
+        Some(Err(Spliced::Unsupported)) | None => {
             *enabled = false;
             Ok(None)
         }
     }
-}
-
-#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
-fn splice_step(
-    _: &mut Body,
-    _: &mut Link,
-    _: &mut Output,
-    _: &mut bool,
-) -> Result<Option<usize>, Stop> {
-    Ok(None)
 }
 
 /// Writes the body bytes among `bytes`; bytes after the end of the body are not
@@ -568,19 +427,23 @@ mod tests {
     fn request_to_a_peer_that_already_reset_is_a_send_failure() {
         let listener = TcpListener::bind("127.0.0.1:0").unwrap();
         let addr = listener.local_addr().unwrap();
-        let stream = TcpStream::connect(addr).unwrap();
+        let stream = std::net::TcpStream::connect(addr).unwrap();
         let (accepted, _) = listener.accept().unwrap();
         let accepted = socket2::Socket::from(accepted);
         accepted.set_linger(Some(Duration::ZERO)).unwrap();
         drop(accepted);
-        // Let the RST arrive before the request is written.
-        std::thread::sleep(Duration::from_millis(100));
-
         let clock = Clock::start(Timeouts {
             connect: None,
             idle: Some(Duration::from_secs(5)),
             total: None,
         });
+        let mut stream = crate::stream::Tcp::new(stream, &clock);
+        // The RST has arrived once the socket reads as ready (with the error).
+        let start = std::time::Instant::now();
+        while !stream.readable_now() {
+            assert!(start.elapsed() < Duration::from_secs(5), "no RST");
+            std::thread::yield_now();
+        }
         let exchange = Exchange {
             request: b"GET / HTTP/1.0\r\n\r\n",
             include_head: false,
@@ -591,7 +454,7 @@ mod tests {
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false);
-        let result = super::exchange(stream, addr, &clock, &exchange, &mut out, &mut report);
+        let result = super::exchange(&mut stream, addr, &clock, &exchange, &mut out, &mut report);
         let Err(Stop::Failed(error)) = result else {
             panic!("expected a failure, got {result:?}");
         };
