@@ -2,7 +2,8 @@
 
 use std::time::{Duration, Instant};
 
-use crate::error::{Elapsed, TimeLimit};
+use crate::duration::Elapsed;
+use crate::error::TimeLimit;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Timeouts {

@@ -153,11 +153,10 @@ pub fn connect(
     if let [addr] = order[..] {
         // One address: nothing to race, no thread needed.
         let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        report.step(format_args!("connecting to {addr}"));
-        report.num_connects += 1;
+        report.connecting(addr);
         return match try_connect(addr, remaining) {
             Ok(stream) => {
-                report.step(format_args!("connected to {addr}"));
+                report.connected(addr);
                 Ok((stream, addr))
             }
             Err(AttemptError::Local(e)) => Err(Error::Local(e)),
@@ -181,8 +180,7 @@ pub fn connect(
         if started < order.len() && now >= next_start {
             let (index, addr, tx) = (started, order[started], tx.clone());
             let remaining = deadline.map(|d| d.saturating_duration_since(now));
-            report.step(format_args!("connecting to {addr}"));
-            report.num_connects += 1;
+            report.connecting(addr);
             thread::Builder::new()
                 .name("connect".into())
                 .spawn(move || {
@@ -208,7 +206,7 @@ pub fn connect(
         };
         match result {
             Ok((index, Ok(stream))) => {
-                report.step(format_args!("connected to {}", order[index]));
+                report.connected(order[index]);
                 return Ok((stream, order[index]));
             }
             Ok((_, Err(AttemptError::Local(e)))) => return Err(Error::Local(e)),

@@ -1,5 +1,7 @@
-//! DURATION values for the timeout flags: `5`, `2.5`, `500ms`, `2s`, `1m`, `1h`; `0` disables.
+//! Durations: DURATION values for the timeout flags (`5`, `2.5`, `500ms`, `2s`, `1m`,
+//! `1h`; `0` disables), and elapsed times as messages show them.
 
+use std::fmt;
 use std::time::Duration;
 
 /// Longer than any sane timeout; beyond it a value is almost surely a typo.
@@ -55,9 +57,33 @@ impl std::str::FromStr for Timeout {
     }
 }
 
+/// A duration shown the way a person reads it: `0.3ms`, `120ms`, `5.00s`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Elapsed(pub Duration);
+
+impl fmt::Display for Elapsed {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let ms = self.0.as_secs_f64() * 1000.0;
+        if ms < 10.0 {
+            write!(f, "{ms:.1}ms")
+        } else if ms < 1000.0 {
+            write!(f, "{ms:.0}ms")
+        } else {
+            write!(f, "{:.2}s", self.0.as_secs_f64())
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn elapsed_reads_naturally() {
+        assert_eq!(Elapsed(Duration::from_micros(300)).to_string(), "0.3ms");
+        assert_eq!(Elapsed(Duration::from_millis(120)).to_string(), "120ms");
+        assert_eq!(Elapsed(Duration::from_secs(5)).to_string(), "5.00s");
+    }
 
     fn parse(text: &str) -> Result<Option<Duration>, String> {
         text.parse::<Timeout>().map(|t| t.0)

@@ -5,6 +5,8 @@
 //! `--help`, and a test checks README's table against it.
 
 use std::fmt;
+
+use crate::duration::Elapsed;
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -372,23 +374,6 @@ impl Error {
     }
 }
 
-/// A duration shown the way a person reads it: `0.3ms`, `120ms`, `5.00s`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Elapsed(pub Duration);
-
-impl fmt::Display for Elapsed {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let ms = self.0.as_secs_f64() * 1000.0;
-        if ms < 10.0 {
-            write!(f, "{ms:.1}ms")
-        } else if ms < 1000.0 {
-            write!(f, "{ms:.0}ms")
-        } else {
-            write!(f, "{:.2}s", self.0.as_secs_f64())
-        }
-    }
-}
-
 /// Which limit ended a wait for the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeLimit {
@@ -688,13 +673,6 @@ mod tests {
         for error in one_of_each() {
             assert!(!error.to_string().contains('\n'), "{error}");
         }
-    }
-
-    #[test]
-    fn elapsed_reads_naturally() {
-        assert_eq!(Elapsed(Duration::from_micros(300)).to_string(), "0.3ms");
-        assert_eq!(Elapsed(Duration::from_millis(120)).to_string(), "120ms");
-        assert_eq!(Elapsed(Duration::from_secs(5)).to_string(), "5.00s");
     }
 
     #[test]

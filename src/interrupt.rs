@@ -22,7 +22,7 @@ use std::time::{Duration, Instant};
 
 use signal_hook::consts::{SIGINT, SIGTERM};
 
-use crate::error::Elapsed;
+use crate::duration::Elapsed;
 
 struct Watch {
     start: Instant,

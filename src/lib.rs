@@ -53,7 +53,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     if plan.progress {
         out = out.with_progress();
     }
-    let mut report = Report::new(plan.verbose);
+    let mut report = Report::new(plan.verbose, &clock);
     let mut result = fetch(plan, &clock, &mut out, &mut report);
     while let Err(Stop::Failed(error)) = &result {
         let Some(wait) = retry_wait(plan, &clock, &report, error) else {
@@ -70,7 +70,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         if !plan.silent {
             let line = format!(
                 "fetch: attempt {} of {} in {:.1}s: {}\n",
-                report.num_retries + 2,
+                report.figures().num_retries + 2,
                 plan.retry.count + 1,
                 wait.as_secs_f64(),
                 error.brief()
@@ -79,8 +79,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         }
         std::thread::sleep(wait);
         clock.new_attempt();
-        report.new_attempt();
-        report.num_retries += 1;
+        report.retrying();
         result = fetch(plan, &clock, &mut out, &mut report);
     }
     // A quiet stop (the output's reader left, the binary guard) is a success.
@@ -110,7 +109,8 @@ pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
 /// retries used up, a failure that is not retried, or no time left for it.
 fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
     let retry = &plan.retry;
-    if report.num_retries >= retry.count {
+    let retries = report.figures().num_retries;
+    if retries >= retry.count {
         return None;
     }
     match error.retry() {
@@ -126,7 +126,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
         // 1 s, doubling, at most 30 s.
         _ => retry
             .delay
-            .unwrap_or_else(|| Duration::from_secs((1u64 << report.num_retries.min(5)).min(30))),
+            .unwrap_or_else(|| Duration::from_secs((1u64 << retries.min(5)).min(30))),
     };
     // A wait that would end past either limit means no retry (checked: the
     // wait comes from the peer).
@@ -146,10 +146,8 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
 fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Stop> {
     let target = &plan.target;
     let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
-    report.namelookup = Some(report.elapsed());
+    report.resolved();
     let (stream, addr) = connect::connect(&addrs, clock, report)?;
-    report.connect = Some(report.elapsed());
-    report.remote = Some(addr);
     let exchange = transfer::Exchange {
         request: &plan.request,
         include_head: plan.include_head,
@@ -176,7 +174,7 @@ mod tests {
         let args = ["fetch", "--retry", "1", "--max-time", "0", "h"].map(OsString::from);
         let plan = cli::parse_from(args, cli::Terminals::default()).unwrap();
         let clock = Clock::start(plan.timeouts);
-        let report = Report::new(false);
+        let report = Report::new(false, &clock);
         let busy = |retry_after| Error::HttpStatus {
             addr: "127.0.0.1:80".parse().unwrap(),
             status: 503,

@@ -1,15 +1,17 @@
-//! What happened during a fetch, step by step: printed as a trace with -v, and kept
-//! as figures for -w.
+//! What happened during a fetch, event by event: each event sets its figure for -w
+//! and, with -v, prints its line of the trace, both timed from the clock's start.
 
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};
 
-#[derive(Debug)]
-pub struct Report {
-    verbose: bool,
-    start: Instant,
+use crate::clock::Clock;
+use crate::escape::shown;
+
+/// The figures -w reports, with curl's meanings.
+#[derive(Debug, Default, Clone)]
+pub struct Figures {
     /// Times since the start, each cumulative (curl's `time_*` semantics).
     pub namelookup: Option<Duration>,
     pub connect: Option<Duration>,
@@ -23,39 +25,81 @@ pub struct Report {
     pub http_code: Option<u16>,
 }
 
+#[derive(Debug)]
+pub struct Report {
+    verbose: bool,
+    /// The clock's start: the trace, -w and every "after …" count from it.
+    start: Instant,
+    figures: Figures,
+}
+
 impl Report {
-    pub fn new(verbose: bool) -> Report {
+    pub fn new(verbose: bool, clock: &Clock) -> Report {
         Report {
             verbose,
-            start: Instant::now(),
-            namelookup: None,
-            connect: None,
-            starttransfer: None,
-            remote: None,
-            num_connects: 0,
-            num_retries: 0,
-            size_request: 0,
-            size_header: 0,
-            size_download: 0,
-            http_code: None,
+            start: clock.started(),
+            figures: Figures::default(),
         }
     }
 
-    /// Another attempt: its figures replace the last one's; times still count
-    /// from the start, and the counters go on.
-    pub fn new_attempt(&mut self) {
-        self.namelookup = None;
-        self.connect = None;
-        self.starttransfer = None;
-        self.remote = None;
-        self.size_request = 0;
-        self.size_header = 0;
-        self.size_download = 0;
-        self.http_code = None;
+    pub fn figures(&self) -> &Figures {
+        &self.figures
     }
 
     pub fn elapsed(&self) -> Duration {
         self.start.elapsed()
+    }
+
+    /// Another attempt: its figures replace the last one's; times still count
+    /// from the start, and the counters go on.
+    pub fn retrying(&mut self) {
+        let Figures {
+            num_connects,
+            num_retries,
+            ..
+        } = self.figures;
+        self.figures = Figures {
+            num_connects,
+            num_retries: num_retries + 1,
+            ..Figures::default()
+        };
+    }
+
+    pub fn resolved(&mut self) {
+        self.figures.namelookup = Some(self.elapsed());
+    }
+
+    pub fn connecting(&mut self, addr: SocketAddr) {
+        self.figures.num_connects += 1;
+        self.step(format_args!("connecting to {addr}"));
+    }
+
+    pub fn connected(&mut self, addr: SocketAddr) {
+        self.figures.connect = Some(self.elapsed());
+        self.figures.remote = Some(addr);
+        self.step(format_args!("connected to {addr}"));
+    }
+
+    /// The request is about to go out: its head in the trace, its size for -w.
+    pub fn request(&mut self, head: &[u8], size: usize) {
+        self.lines('>', head);
+        self.figures.size_request = size as u64;
+    }
+
+    pub fn first_byte(&mut self) {
+        self.figures.starttransfer = Some(self.elapsed());
+        self.step(format_args!("first byte received"));
+    }
+
+    pub fn response_head(&mut self, head: &[u8], status: u16) {
+        self.lines('<', head);
+        self.figures.size_header = head.len() as u64;
+        self.figures.http_code = Some(status);
+    }
+
+    /// Body bytes written, decoded (so far, if the transfer failed).
+    pub fn body_received(&mut self, bytes: u64) {
+        self.figures.size_download = bytes;
     }
 
     /// A `*` line of the trace: one step and what came of it.
@@ -66,14 +110,14 @@ impl Report {
     }
 
     /// `>` lines for a request head, `<` lines for a response head, one per line.
-    pub fn head(&self, marker: char, head: &[u8]) {
+    fn lines(&self, marker: char, head: &[u8]) {
         if !self.verbose {
             return;
         }
         for line in head.split(|&b| b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if !line.is_empty() {
-                self.line(marker, &crate::escape::shown(line));
+                self.line(marker, &shown(line));
             }
         }
     }

@@ -136,9 +136,7 @@ pub fn exchange(
         }
     };
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
-    report.head('<', head_bytes);
-    report.size_header = head.len as u64;
-    report.http_code = Some(head.status);
+    report.response_head(head_bytes, head.status);
     if plan.include_head {
         out.write_head(head_bytes)?;
     }
@@ -158,7 +156,7 @@ pub fn exchange(
     };
     out.set_body_length(body.announced());
     let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
-    report.size_download = body.written();
+    report.body_received(body.written());
     if result.is_ok() {
         report.step(format_args!(
             "{}: {} bytes after {} received",
@@ -183,8 +181,7 @@ fn send_request(
     report: &mut Report,
 ) -> Result<Option<io::Error>, Error> {
     let head_end = find_subslice(request, b"\r\n\r\n").map_or(request.len(), |i| i + 4);
-    report.head('>', &request[..head_end]);
-    report.size_request = request.len() as u64;
+    report.request(&request[..head_end], request.len());
     let total = request.len();
     match link.send(request) {
         Ok(()) => {
@@ -244,8 +241,7 @@ fn read_head(
             }));
         }
         if link.received == n as u64 {
-            report.starttransfer = Some(report.elapsed());
-            report.step(format_args!("first byte received"));
+            report.first_byte();
         }
         if let Some(head) = reader.push(&buf[..n]).map_err(HeadFailure::Malformed)? {
             return Ok(head);
@@ -367,7 +363,7 @@ fn feed(body: &mut Body, mut bytes: &[u8], out: &mut Output, addr: SocketAddr) -
 
 /// What a body failure means to the user, after `written` body bytes.
 fn body_error(error: BodyError, addr: SocketAddr, written: u64, clock: Option<&Clock>) -> Error {
-    let elapsed = clock.map_or(crate::error::Elapsed(Duration::ZERO), Clock::elapsed);
+    let elapsed = clock.map_or(crate::duration::Elapsed(Duration::ZERO), Clock::elapsed);
     match error {
         BodyError::Partial { received, expected } => Error::Partial {
             addr,
@@ -453,7 +449,7 @@ mod tests {
             raw: false,
         };
         let mut out = Output::stdout(false).unwrap();
-        let mut report = Report::new(false);
+        let mut report = Report::new(false, &clock);
         let result = super::exchange(&mut stream, addr, &clock, &exchange, &mut out, &mut report);
         let Err(Stop::Failed(error)) = result else {
             panic!("expected a failure, got {result:?}");

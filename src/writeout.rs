@@ -126,21 +126,24 @@ fn seconds(time: Option<std::time::Duration>) -> f64 {
 fn plain(var: Var, report: &Report, ending: &Ending) -> String {
     match var {
         // curl prints 000 when no response arrived.
-        Var::HttpCode | Var::ResponseCode => format!("{:03}", report.http_code.unwrap_or(0)),
-        Var::TimeNamelookup => format!("{:.6}", seconds(report.namelookup)),
-        Var::TimeConnect => format!("{:.6}", seconds(report.connect)),
-        Var::TimeStarttransfer => format!("{:.6}", seconds(report.starttransfer)),
+        Var::HttpCode | Var::ResponseCode => {
+            format!("{:03}", report.figures().http_code.unwrap_or(0))
+        }
+        Var::TimeNamelookup => format!("{:.6}", seconds(report.figures().namelookup)),
+        Var::TimeConnect => format!("{:.6}", seconds(report.figures().connect)),
+        Var::TimeStarttransfer => format!("{:.6}", seconds(report.figures().starttransfer)),
         Var::TimeTotal => format!("{:.6}", report.elapsed().as_secs_f64()),
-        Var::SizeDownload => report.size_download.to_string(),
-        Var::SizeHeader => report.size_header.to_string(),
-        Var::SizeRequest => report.size_request.to_string(),
+        Var::SizeDownload => report.figures().size_download.to_string(),
+        Var::SizeHeader => report.figures().size_header.to_string(),
+        Var::SizeRequest => report.figures().size_request.to_string(),
         Var::RemoteIp => report
+            .figures()
             .remote
             .map(|a| a.ip().to_string())
             .unwrap_or_default(),
-        Var::RemotePort => report.remote.map_or(0, |a| a.port()).to_string(),
-        Var::NumConnects => report.num_connects.to_string(),
-        Var::NumRetries => report.num_retries.to_string(),
+        Var::RemotePort => report.figures().remote.map_or(0, |a| a.port()).to_string(),
+        Var::NumConnects => report.figures().num_connects.to_string(),
+        Var::NumRetries => report.figures().num_retries.to_string(),
         Var::Exitcode => ending.error.map_or(0, Error::exit_code).to_string(),
         Var::Errormsg => ending.error.map(Error::to_string).unwrap_or_default(),
         Var::Url => ending.url.to_string(),
@@ -150,19 +153,19 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
 
 fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
     json!({
-        "http_code": report.http_code.unwrap_or(0),
-        "response_code": report.http_code.unwrap_or(0),
-        "time_namelookup": seconds(report.namelookup),
-        "time_connect": seconds(report.connect),
-        "time_starttransfer": seconds(report.starttransfer),
+        "http_code": report.figures().http_code.unwrap_or(0),
+        "response_code": report.figures().http_code.unwrap_or(0),
+        "time_namelookup": seconds(report.figures().namelookup),
+        "time_connect": seconds(report.figures().connect),
+        "time_starttransfer": seconds(report.figures().starttransfer),
         "time_total": seconds(Some(report.elapsed())),
-        "size_download": report.size_download,
-        "size_header": report.size_header,
-        "size_request": report.size_request,
-        "remote_ip": report.remote.map(|a| a.ip().to_string()),
-        "remote_port": report.remote.map(|a| a.port()),
-        "num_connects": report.num_connects,
-        "num_retries": report.num_retries,
+        "size_download": report.figures().size_download,
+        "size_header": report.figures().size_header,
+        "size_request": report.figures().size_request,
+        "remote_ip": report.figures().remote.map(|a| a.ip().to_string()),
+        "remote_port": report.figures().remote.map(|a| a.port()),
+        "num_connects": report.figures().num_connects,
+        "num_retries": report.figures().num_retries,
         "exitcode": ending.error.map_or(0, Error::exit_code),
         "errormsg": ending.error.map(Error::to_string),
         "error_kind": ending.error.map(Error::kind),
@@ -206,7 +209,12 @@ mod tests {
 
     #[test]
     fn json_carries_every_variable() {
-        let report = Report::new(false);
+        let clock = crate::clock::Clock::start(crate::clock::Timeouts {
+            connect: None,
+            idle: None,
+            total: None,
+        });
+        let report = Report::new(false, &clock);
         let ending = Ending {
             error: None,
             url: "http://h/",
