@@ -6,6 +6,7 @@ use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::clock::Clock;
@@ -99,6 +100,7 @@ fn ask_resolver(name: &str, port: u16, clock: &Clock) -> Result<Vec<SocketAddr>,
             // The receiver is gone if we already gave up waiting; nothing to do then.
             let _ = tx.send(found);
         })
+        .context("starting the resolver thread")
         .map_err(Error::Local)?;
 
     let answer = match clock.connect_deadline() {
@@ -159,7 +161,7 @@ pub fn connect(
                 report.connected(addr);
                 Ok((stream, addr))
             }
-            Err(AttemptError::Local(e)) => Err(Error::Local(e)),
+            Err(AttemptError::Local(e)) => Err(local_socket_error(e, addr)),
             Err(AttemptError::Failed(outcome)) => {
                 report.step(format_args!("{addr}: {outcome}"));
                 Err(connect_error(vec![Attempt { addr, outcome }], clock))
@@ -188,6 +190,7 @@ pub fn connect(
                     // connection is dropped, which closes it.
                     let _ = tx.send((index, try_connect(addr, remaining)));
                 })
+                .context("starting a connect thread")
                 .map_err(Error::Local)?;
             started += 1;
             next_start = now + ATTEMPT_DELAY;
@@ -209,7 +212,9 @@ pub fn connect(
                 report.connected(order[index]);
                 return Ok((stream, order[index]));
             }
-            Ok((_, Err(AttemptError::Local(e)))) => return Err(Error::Local(e)),
+            Ok((index, Err(AttemptError::Local(e)))) => {
+                return Err(local_socket_error(e, order[index]));
+            }
             Ok((index, Err(AttemptError::Failed(outcome)))) => {
                 report.step(format_args!("{}: {outcome}", order[index]));
                 outcomes[index] = Some(outcome);
@@ -255,6 +260,10 @@ fn interleave(addrs: &[SocketAddr]) -> Vec<SocketAddr> {
             (a, b) => order.extend(a.into_iter().chain(b)),
         }
     }
+}
+
+fn local_socket_error(e: io::Error, addr: SocketAddr) -> Error {
+    Error::Local(anyhow::Error::new(e).context(format!("creating a socket for {addr}")))
 }
 
 enum AttemptError {

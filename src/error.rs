@@ -150,8 +150,10 @@ pub enum Error {
     #[error("{0}")]
     Usage(String),
 
-    #[error("unexpected local failure: {0}")]
-    Local(#[source] std::io::Error),
+    /// Something on this machine failed, not on the network: the context says
+    /// which operation ("starting the resolver thread: …").
+    #[error("unexpected local failure: {0:#}")]
+    Local(anyhow::Error),
 
     #[error(
         "could not resolve host {host} after {elapsed}: {cause} (check the name, or give an IP address)"
@@ -512,7 +514,7 @@ mod tests {
         };
         vec![
             Error::Usage("x".into()),
-            Error::Local(io()),
+            Error::Local(anyhow::Error::new(io()).context("starting a thread")),
             Error::Resolve {
                 host: "h".into(),
                 elapsed: e,

@@ -24,6 +24,7 @@ pub mod target;
 pub mod transfer;
 pub mod writeout;
 
+use anyhow::Context;
 use cli::Plan;
 use std::io::Write;
 use std::time::{Duration, Instant};
@@ -37,13 +38,16 @@ use report::Report;
 /// again, as --retry allows.
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
-    interrupt::install(clock.started()).map_err(Error::Local)?;
+    interrupt::install(clock.started())
+        .context("installing the SIGINT and SIGTERM handlers")
+        .map_err(Error::Local)?;
     let output_name = plan
         .output
         .as_deref()
         .unwrap_or(std::path::Path::new("stdout"));
     let total = plan.timeouts.total.unwrap_or_default();
     let _watchdog = interrupt::Watchdog::start(clock.total_deadline(), total, output_name)
+        .context("starting the --max-time watchdog thread")
         .map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
     let mut out = match &plan.output {

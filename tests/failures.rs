@@ -412,3 +412,19 @@ fn every_head_failure_writes_exactly_what_arrived() {
         }
     }
 }
+
+#[test]
+fn a_machine_out_of_descriptors_is_exit_1_naming_what_failed() {
+    // stdin, stdout, stderr, and fetch's copies of stderr and stdout: the socket
+    // is the first thing that cannot be had.
+    let port = refused_port();
+    fetch_after("exec </dev/null; ulimit -n 5")
+        .arg(format!("127.0.0.1:{port}"))
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(format!(
+            "fetch: unexpected local failure: creating a socket for 127.0.0.1:{port}: Too many open files (os error 24)\n"
+        ));
+}
