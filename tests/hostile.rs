@@ -31,17 +31,11 @@ fn endless(stream: &mut std::net::TcpStream, first: &[u8], filler: &[u8]) {
     while stream.write_all(filler).is_ok() {}
 }
 
-fn within(start: Instant, low: f64, high: f64) {
-    let took = start.elapsed().as_secs_f64();
-    assert!((low..high).contains(&took), "took {took:.2}s");
-}
-
 /// Runs fetch with stdout discarded, sampling its peak RSS (VmHWM) as it runs.
 /// Returns the exit code, stderr and the highest peak seen, in KiB.
 fn run_measured(args: &[&str]) -> (Option<i32>, String, u64) {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+    let mut child = command()
         .args(args)
-        .env_clear()
         .stdout(Stdio::null())
         .stderr(Stdio::piped())
         .spawn()
@@ -368,9 +362,8 @@ fn a_thousand_fetches_in_a_row_are_all_exact() {
         }
     });
     for n in 0..RUNS {
-        let output = Command::new(env!("CARGO_BIN_EXE_fetch"))
+        let output = command()
             .arg(&target)
-            .env_clear()
             .stdin(Stdio::null())
             .output()
             .unwrap();
@@ -515,9 +508,8 @@ fn max_time_holds_while_the_reader_of_stdout_takes_nothing() {
     let server = serve(move |stream| {
         let _ = stream.write_all(&ok_response(&sent));
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+    let mut child = command()
         .args(["--max-time", "1", &server.target()])
-        .env_clear()
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

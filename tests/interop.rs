@@ -14,12 +14,12 @@ use predicates::str::contains;
 use support::*;
 
 /// A server process, stopped when dropped.
-struct Running {
+struct ServerProcess {
     child: Child,
     target: String,
 }
 
-impl Drop for Running {
+impl Drop for ServerProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -31,14 +31,14 @@ fn free_port() -> u16 {
     listener.local_addr().expect("local address").port()
 }
 
-fn start(mut command: Command, port: u16) -> Running {
+fn start(mut command: Command, port: u16) -> ServerProcess {
     let child = command
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
         .unwrap_or_else(|e| panic!("start {command:?}: {e} (.ci/run installs nginx)"));
-    let mut running = Running {
+    let mut running = ServerProcess {
         child,
         target: format!("127.0.0.1:{port}"),
     };
@@ -83,7 +83,7 @@ fn site(name: &str) -> Site {
     }
 }
 
-fn nginx(site: &Site) -> Running {
+fn nginx(site: &Site) -> ServerProcess {
     let port = free_port();
     let prefix = site.root.parent().unwrap().join("nginx");
     std::fs::create_dir_all(prefix.join("tmp")).unwrap();
@@ -109,7 +109,7 @@ fn nginx(site: &Site) -> Running {
     start(command, port)
 }
 
-fn python_http_server(root: &Path) -> Running {
+fn python_http_server(root: &Path) -> ServerProcess {
     let port = free_port();
     let mut command = Command::new("python3");
     command
@@ -126,7 +126,7 @@ fn python_http_server(root: &Path) -> Running {
 }
 
 /// The same checks against either server.
-fn check_server(server: &Running, site: &Site) {
+fn check_server(server: &ServerProcess, site: &Site) {
     let target = server.target.as_str();
     let got = |path: &str| {
         let assert = fetch().args([target, path]).assert().code(0).stderr("");

@@ -313,9 +313,8 @@ fn a_killed_fetch_leaves_no_file_behind() {
         stream.write_all(&pattern(5000)).unwrap();
         hold_open(stream, Duration::from_secs(20));
     });
-    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_fetch"))
+    let mut child = command()
         .args(["-o", file.to_str().unwrap(), &server.target()])
-        .env_clear()
         .stdin(std::process::Stdio::null())
         .spawn()
         .unwrap();

@@ -3,7 +3,7 @@
 mod support;
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -168,7 +168,7 @@ fn closed_stdout_pipe_ends_quietly_with_exit_0() {
     let response = ok_response(&pattern(8 << 20));
     // fetch hangs up mid-body; the server's failed write is expected.
     let server = serve(move |stream| drop(stream.write_all(&response)));
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+    let mut child = command()
         .arg(server.target())
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -247,9 +247,8 @@ fn bytes_reach_a_pipe_while_the_server_pauses() {
         stream.write_all(&pattern(3000)).unwrap();
         hold_open(stream, Duration::from_secs(20));
     });
-    let mut child = Command::new(env!("CARGO_BIN_EXE_fetch"))
+    let mut child = command()
         .arg(server.target())
-        .env_clear()
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()

@@ -36,10 +36,10 @@ fn silent_after_request() -> (Server, mpsc::Receiver<()>) {
     (server, told)
 }
 
-fn spawn_fetch(args: &[&str]) -> Child {
-    Command::new(env!("CARGO_BIN_EXE_fetch"))
+/// fetch as a child process, for tests that look at how it died.
+fn spawn_child(args: &[&str]) -> Child {
+    command()
         .args(args)
-        .env_clear()
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -75,7 +75,7 @@ fn wait_exit(mut child: Child, signalled: Instant) -> (ExitStatus, String) {
 #[test]
 fn sigint_stops_at_once_dying_by_the_signal_with_the_bytes_that_arrived() {
     let server = stalls_after(3000);
-    let mut child = spawn_fetch(&[&server.target()]);
+    let mut child = spawn_child(&[&server.target()]);
     // Once the bytes are on stdout fetch is blocked in a read with 30 s to go.
     let mut stdout = child.stdout.take().unwrap();
     let mut got = vec![0u8; 3000];
@@ -102,7 +102,7 @@ fn sigterm_keeps_a_partial_file_as_part() {
     let dir = Scratch::new("sig-part");
     let file = dir.path("big.bin");
     let server = stalls_after(5000);
-    let child = spawn_fetch(&["-o", file.to_str().unwrap(), &server.target()]);
+    let child = spawn_child(&["-o", file.to_str().unwrap(), &server.target()]);
     wait_for_open_file(child.id(), &dir.0, 5000);
     let signalled = Instant::now();
     send_signal(child.id().into(), "TERM");
@@ -127,7 +127,7 @@ fn sigint_before_any_body_leaves_no_file() {
     let dir = Scratch::new("sig-none");
     let file = dir.path("out.txt");
     let (server, told) = silent_after_request();
-    let child = spawn_fetch(&["-o", file.to_str().unwrap(), &server.target()]);
+    let child = spawn_child(&["-o", file.to_str().unwrap(), &server.target()]);
     told.recv_timeout(Duration::from_secs(10))
         .expect("the request");
     let signalled = Instant::now();

@@ -6,25 +6,6 @@ use predicates::prelude::*;
 use predicates::str::contains;
 use support::*;
 
-/// Runs fetch with `args` (where `{}` stands for a live loopback address) and checks
-/// the usage error, and that the listener behind that address was never contacted.
-fn refused_with(args: &[&str], message: &str) {
-    let witness = Witness::new();
-    let target = witness.target();
-    let args: Vec<String> = args.iter().map(|a| a.replace("{}", &target)).collect();
-    fetch()
-        .args(&args)
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(predicates::str::starts_with("fetch: "))
-        .stderr(predicates::function::function(|e: &str| {
-            e.lines().count() == 1
-        }))
-        .stderr(contains(message));
-    witness.assert_untouched();
-}
-
 #[test]
 fn path_must_start_with_a_slash() {
     refused_with(

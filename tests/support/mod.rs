@@ -19,6 +19,48 @@ pub fn fetch() -> assert_cmd::Command {
     command
 }
 
+/// The fetch binary as a std Command, for tests that wire its streams themselves:
+/// the environment cleared, stdin empty.
+pub fn command() -> std::process::Command {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_fetch"));
+    command.env_clear().stdin(std::process::Stdio::null());
+    command
+}
+
+/// stderr is exactly one line, a fetch message.
+pub fn one_line() -> impl predicates::Predicate<[u8]> {
+    predicates::function::function(|err: &[u8]| {
+        err.starts_with(b"fetch: ") && err.iter().filter(|&&b| b == b'\n').count() == 1
+    })
+}
+
+/// A usage error: fetch with `args` (where `{}` stands for a live loopback address)
+/// exits 2 with one line containing `message`, prints nothing on stdout, and never
+/// contacts the listener behind that address.
+pub fn refused_with(args: &[&str], message: &str) {
+    let witness = Witness::new();
+    let target = witness.target();
+    let args: Vec<String> = args.iter().map(|a| a.replace("{}", &target)).collect();
+    fetch()
+        .args(&args)
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(predicates::str::contains(message));
+    witness.assert_untouched();
+}
+
+/// Checks that `start` was between `low` and `high` seconds ago: generous bounds
+/// for a limit that should have ended something.
+pub fn within(start: Instant, low: f64, high: f64) {
+    let took = start.elapsed().as_secs_f64();
+    assert!(
+        (low..high).contains(&took),
+        "took {took:.2}s, expected {low}-{high}s"
+    );
+}
+
 pub struct Server {
     pub addr: SocketAddr,
     thread: Option<JoinHandle<Vec<u8>>>,
@@ -40,6 +82,21 @@ impl Server {
         match thread.join() {
             Ok(request) => request,
             Err(panic) => std::panic::resume_unwind(panic),
+        }
+    }
+}
+
+impl Drop for Server {
+    /// A server a test did not `finish` is joined here, so that its handler's
+    /// panic still fails the test; not while the test is failing already, when
+    /// the handler may be waiting for a fetch that never came.
+    fn drop(&mut self) {
+        if let Some(thread) = self.thread.take() {
+            if !thread::panicking() {
+                if let Err(panic) = thread.join() {
+                    std::panic::resume_unwind(panic);
+                }
+            }
         }
     }
 }
