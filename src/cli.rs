@@ -14,8 +14,9 @@ use crate::clock::Timeouts;
 use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
-use crate::request;
+use crate::request::{self, Request};
 use crate::target::{Host, Target};
+use crate::transfer::Rules;
 use crate::writeout::WriteOut;
 
 /// Fetch a URL over plain HTTP/1.0 and say exactly what happened on the wire.
@@ -153,37 +154,43 @@ pub struct Retry {
     /// --retry-delay; `None` for the default back-off.
     pub delay: Option<std::time::Duration>,
     pub max_time: Option<std::time::Duration>,
-    /// The request is GET or HEAD.
-    pub repeatable: bool,
 }
 
-/// Everything a fetch needs, checked: nothing here can fail to go on the wire.
+/// Where the body goes, and how it is shown.
 #[derive(Debug, Clone)]
-pub struct Plan {
-    pub target: Target,
-    pub lookup: Lookup,
-    pub request: Vec<u8>,
-    pub timeouts: Timeouts,
-    pub include_head: bool,
-    pub head_request: bool,
-    pub fail_on_error: bool,
-    pub max_size: Option<u64>,
-    /// --raw: the reply is written as received, chunked framing included.
-    pub raw: bool,
+pub struct OutputPlan {
     /// `-o FILE`; `None` is stdout.
-    pub output: Option<std::path::PathBuf>,
+    pub file: Option<std::path::PathBuf>,
     /// stdout is a terminal the user did not force: do not print a binary body.
     pub binary_guard: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+}
+
+/// What fetch says about the fetch, besides the body.
+#[derive(Debug, Clone)]
+pub struct ReportPlan {
     /// -v: trace each step on stderr.
     pub verbose: bool,
     pub write_out: Option<WriteOut>,
-    pub retry: Retry,
     /// -s: no progress bar, no retry announcements.
     pub silent: bool,
     /// The target as a URL, for -w's %{url}.
     pub url: String,
+}
+
+/// Everything a fetch needs, checked and grouped by the stage that uses it:
+/// nothing here can fail to go on the wire.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub target: Target,
+    pub lookup: Lookup,
+    pub timeouts: Timeouts,
+    pub request: Request,
+    pub rules: Rules,
+    pub output: OutputPlan,
+    pub retry: Retry,
+    pub report: ReportPlan,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -218,17 +225,55 @@ pub fn parse_from(
 
 impl Args {
     fn into_plan(self, terminals: Terminals) -> Result<Plan, Error> {
-        let stdout_is_terminal = terminals.stdout;
-        let to_file = self
-            .output
-            .as_ref()
-            .is_some_and(|path| path.as_os_str() != "-");
         let target = Target::parse(
             self.target.as_encoded_bytes(),
             self.path.as_ref().map(|p| p.as_encoded_bytes()),
         )
         .map_err(Error::Usage)?;
         let lookup = self.lookup(&target)?;
+        let request = self.request(&target)?;
+        Ok(Plan {
+            rules: self.rules(terminals),
+            output: self.output_plan(terminals),
+            timeouts: Timeouts {
+                connect: self.connect_timeout.0,
+                idle: self.read_timeout.0,
+                total: self.max_time.0,
+            },
+            retry: Retry {
+                count: self.retry,
+                // `--retry-delay 0` means no wait, not "no limit".
+                delay: self.retry_delay.map(|d| d.0.unwrap_or_default()),
+                max_time: self.retry_max_time.0,
+            },
+            report: ReportPlan {
+                verbose: self.verbose,
+                silent: self.silent,
+                url: format!("http://{}{}", target.host_header(), target.path),
+                write_out: self.write_out,
+            },
+            target,
+            lookup,
+            request,
+        })
+    }
+
+    /// The request, built whole: from the flags, or verbatim from stdin (--raw).
+    fn request(&self, target: &Target) -> Result<Request, Error> {
+        if self.raw {
+            if self.path.is_some() || target.path != "/" {
+                return Err(Error::Usage(
+                    "--raw sends standard input as the whole request: give no PATH".into(),
+                ));
+            }
+            let bytes = read_data(std::ffi::OsStr::new("@-"))?;
+            if bytes.is_empty() {
+                return Err(Error::Usage(
+                    "--raw needs the request on standard input, and it was empty".into(),
+                ));
+            }
+            return Ok(Request::raw(bytes));
+        }
         let body = self.data.as_deref().map(read_data).transpose()?;
         let method = match &self.method {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
@@ -236,13 +281,39 @@ impl Args {
             None if body.is_some() => "POST".into(),
             None => "GET".into(),
         };
+        let mut headers = request::merge_headers(
+            self.default_headers(target, body.is_some()),
+            self.user_headers()?,
+        );
+        if let Some(body) = &body {
+            // The length the user gave, if any, is theirs to get wrong (as with curl).
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            {
+                headers.push(("Content-Length".into(), body.len().to_string()));
+            }
+        }
+        let body = body.as_deref().unwrap_or_default();
+        Ok(Request::new(&method, &target.path, &headers, body))
+    }
+
+    fn default_headers(&self, target: &Target, has_body: bool) -> Vec<(String, String)> {
+        let mut defaults = request::default_headers(target);
+        if has_body {
+            // As curl does: without it, web frameworks see an empty form.
+            defaults.push(("Content-Type".into(), request::FORM_TYPE.into()));
+        }
+        defaults
+    }
+
+    /// -A and -H, checked; `None` removes a header.
+    fn user_headers(&self) -> Result<Vec<(String, Option<String>)>, Error> {
         let mut user = Vec::new();
-        if let Some(agent) = self.user_agent {
-            request::check_value("User-Agent", &agent).map_err(Error::Usage)?;
-            user.push((
-                "User-Agent".to_string(),
-                Some(agent).filter(|a| !a.is_empty()),
-            ));
+        if let Some(agent) = &self.user_agent {
+            request::check_value("User-Agent", agent).map_err(Error::Usage)?;
+            let agent = Some(agent.clone()).filter(|a| !a.is_empty());
+            user.push(("User-Agent".to_string(), agent));
         }
         for line in &self.headers {
             let (name, value) = request::parse_header(line).map_err(Error::Usage)?;
@@ -255,92 +326,35 @@ impl Args {
             }
             user.push((name, value));
         }
-        let mut defaults = request::default_headers(&target);
-        if body.is_some() {
-            // As curl does: without it, web frameworks see an empty form.
-            defaults.push(("Content-Type".into(), request::FORM_TYPE.into()));
-        }
-        let mut headers = request::merge_headers(defaults, user);
-        if body.is_some() {
-            // The length the user gave, if any, is theirs to get wrong (as with curl).
-            if !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            {
-                let length = body.as_ref().map_or(0, Vec::len);
-                headers.push(("Content-Length".into(), length.to_string()));
-            }
-        }
-        let request = if self.raw {
-            if self.path.is_some() || target.path != "/" {
-                return Err(Error::Usage(
-                    "--raw sends standard input as the whole request: give no PATH".into(),
-                ));
-            }
-            let request = read_data(std::ffi::OsStr::new("@-"))?;
-            if request.is_empty() {
-                return Err(Error::Usage(
-                    "--raw needs the request on standard input, and it was empty".into(),
-                ));
-            }
-            request
-        } else {
-            let body = body.as_deref().unwrap_or_default();
-            request::encode(&method, &target.path, &headers, body)
-        };
-        // A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
-        // however the method was asked for.
-        let head_request = if self.raw {
-            request.starts_with(b"HEAD ")
-        } else {
-            method == "HEAD"
-        };
-        let url = format!("http://{}{}", target.host_header(), target.path);
-        // Only GET and HEAD may be sent again after the server may have seen them.
-        let request_is_repeatable = if self.raw {
-            request.starts_with(b"GET ") || request.starts_with(b"HEAD ")
-        } else {
-            method == "GET" || method == "HEAD"
-        };
-        Ok(Plan {
-            target,
-            lookup,
-            request,
-            timeouts: Timeouts {
-                connect: self.connect_timeout.0,
-                idle: self.read_timeout.0,
-                total: self.max_time.0,
-            },
+        Ok(user)
+    }
+
+    fn rules(&self, terminals: Terminals) -> Rules {
+        Rules {
             // With -o the head is for the terminal default only when stdout gets the body.
             include_head: self.head
                 || self.raw
                 || self.include
-                || (!self.body && self.output.is_none() && stdout_is_terminal),
+                || (!self.body && self.output.is_none() && terminals.stdout),
+            fail_on_error: self.fail,
+            max_size: self.max_size,
+            raw: self.raw,
+        }
+    }
+
+    fn output_plan(&self, terminals: Terminals) -> OutputPlan {
+        let file = self.output.clone().filter(|path| path.as_os_str() != "-");
+        OutputPlan {
             // `-o -` is the user's way to print a binary body to a terminal anyway.
-            binary_guard: self.output.is_none() && stdout_is_terminal,
-            // A bar only where a person watches, and never over a body on the same terminal.
-            // The bar would overwrite trace lines, so -v turns it off.
+            binary_guard: self.output.is_none() && terminals.stdout,
+            // A bar only where a person watches, and never over a body on the same
+            // terminal. The bar would overwrite trace lines, so -v turns it off.
             progress: !self.silent
                 && !self.verbose
                 && terminals.stderr
-                && (to_file || !stdout_is_terminal),
-            verbose: self.verbose,
-            write_out: self.write_out,
-            retry: Retry {
-                count: self.retry,
-                // `--retry-delay 0` means no wait, not "no limit".
-                delay: self.retry_delay.map(|d| d.0.unwrap_or_default()),
-                max_time: self.retry_max_time.0,
-                repeatable: request_is_repeatable,
-            },
-            silent: self.silent,
-            url,
-            output: self.output.filter(|_| to_file),
-            head_request,
-            raw: self.raw,
-            fail_on_error: self.fail,
-            max_size: self.max_size,
-        })
+                && (file.is_some() || !terminals.stdout),
+            file,
+        }
     }
 }
 
@@ -483,7 +497,7 @@ mod tests {
         assert_eq!(p.timeouts.connect, Some(std::time::Duration::from_secs(5)));
         assert_eq!(p.timeouts.idle, Some(std::time::Duration::from_secs(30)));
         assert_eq!(p.timeouts.total, None);
-        assert!(!p.include_head);
+        assert!(!p.rules.include_head);
     }
 
     #[test]
@@ -496,14 +510,15 @@ mod tests {
             };
             parse_from(args.map(OsString::from), terminals)
                 .unwrap()
+                .rules
                 .include_head
         };
         assert!(on_tty(&["h"]));
         assert!(!on_tty(&["-b", "h"]));
-        assert!(plan(&["-i", "h"]).unwrap().include_head);
+        assert!(plan(&["-i", "h"]).unwrap().rules.include_head);
         // The last of -i and -b wins, so an alias can be overridden.
-        assert!(!plan(&["-i", "-b", "h"]).unwrap().include_head);
-        assert!(plan(&["-b", "-i", "h"]).unwrap().include_head);
+        assert!(!plan(&["-i", "-b", "h"]).unwrap().rules.include_head);
+        assert!(plan(&["-b", "-i", "h"]).unwrap().rules.include_head);
     }
 
     #[test]
@@ -512,6 +527,7 @@ mod tests {
             let args = std::iter::once("fetch").chain(args.iter().copied());
             parse_from(args.map(OsString::from), Terminals { stdout, stderr })
                 .unwrap()
+                .output
                 .progress
         };
         assert!(progress(&["h"], false, true)); // fetch h | less
@@ -588,9 +604,9 @@ mod tests {
     #[test]
     fn head_flag_sends_head_and_shows_the_head() {
         let p = plan(&["-I", "h"]).unwrap();
-        assert!(p.request.starts_with(b"HEAD / HTTP/1.0\r\n"));
-        assert!(p.include_head && p.head_request);
-        assert!(plan(&["-X", "HEAD", "h"]).unwrap().head_request);
+        assert!(p.request.bytes.starts_with(b"HEAD / HTTP/1.0\r\n"));
+        assert!(p.rules.include_head && p.request.is_head);
+        assert!(plan(&["-X", "HEAD", "h"]).unwrap().request.is_head);
         assert!(matches!(
             plan(&["-I", "-d", "x", "h"]),
             Err(Error::Usage(_))

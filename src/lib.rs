@@ -41,23 +41,21 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     interrupt::install(clock.started())
         .context("installing the SIGINT and SIGTERM handlers")
         .map_err(Error::Local)?;
-    let output_name = plan
-        .output
-        .as_deref()
-        .unwrap_or(std::path::Path::new("stdout"));
+    let output_name = plan.output.file.as_deref();
+    let output_name = output_name.unwrap_or(std::path::Path::new("stdout"));
     let total = plan.timeouts.total.unwrap_or_default();
     let _watchdog = interrupt::Watchdog::start(clock.total_deadline(), total, output_name)
         .context("starting the --max-time watchdog thread")
         .map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
-    let mut out = match &plan.output {
+    let mut out = match &plan.output.file {
         Some(path) => Output::file(path)?,
-        None => Output::stdout(plan.binary_guard)?,
+        None => Output::stdout(plan.output.binary_guard)?,
     };
-    if plan.progress {
+    if plan.output.progress {
         out = out.with_progress();
     }
-    let mut report = Report::new(plan.verbose, &clock);
+    let mut report = Report::new(plan.report.verbose, &clock);
     let mut result = fetch(plan, &clock, &mut out, &mut report);
     while let Err(Stop::Failed(error)) = &result {
         let Some(wait) = retry_wait(plan, &clock, &report, error) else {
@@ -71,7 +69,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
                 break;
             }
         }
-        if !plan.silent {
+        if !plan.report.silent {
             let line = format!(
                 "fetch: attempt {} of {} in {:.1}s: {}\n",
                 report.figures().num_retries + 2,
@@ -91,10 +89,10 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
         Err(Stop::Failed(error)) => Err(out.abandon(error)),
     };
-    if let Some(write_out) = &plan.write_out {
+    if let Some(write_out) = &plan.report.write_out {
         let ending = writeout::Ending {
             error: result.as_ref().err(),
-            url: &plan.url,
+            url: &plan.report.url,
         };
         // After the body, on stdout, as with curl; a closed stdout has no reader to tell.
         let text = write_out.render(&report, &ending);
@@ -119,7 +117,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
     }
     match error.retry() {
         RetryRule::Always => {}
-        RetryRule::IfRepeatable if retry.repeatable => {}
+        RetryRule::IfRepeatable if plan.request.repeatable => {}
         _ => return None,
     }
     let wait = match error {
@@ -152,16 +150,9 @@ fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> R
     let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
     report.resolved();
     let (stream, addr) = connect::connect(&addrs, clock, report)?;
-    let exchange = transfer::Exchange {
-        request: &plan.request,
-        include_head: plan.include_head,
-        head_request: plan.head_request,
-        fail_on_error: plan.fail_on_error,
-        max_size: plan.max_size,
-        raw: plan.raw,
-    };
     let mut stream = stream::Tcp::new(stream, clock);
-    let result = transfer::exchange(&mut stream, addr, clock, &exchange, out, report);
+    let exchange = (&plan.request, &plan.rules);
+    let result = transfer::exchange(&mut stream, addr, clock, exchange, out, report);
     if let Err(Stop::Failed(error)) = &result {
         report.step(format_args!("stopped: {error}"));
     }

@@ -16,9 +16,40 @@ pub fn default_headers(target: &Target) -> Vec<(String, String)> {
     ]
 }
 
+/// The request, as it goes on the wire, with what the rest of the fetch must know
+/// about it decided once.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub bytes: Vec<u8>,
+    /// A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
+    /// however the method was asked for.
+    pub is_head: bool,
+    /// Only GET and HEAD may be sent again after the server may have seen them.
+    pub repeatable: bool,
+}
+
+impl Request {
+    pub fn new(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Request {
+        Request {
+            bytes: encode(method, path, headers, body),
+            is_head: method == "HEAD",
+            repeatable: method == "GET" || method == "HEAD",
+        }
+    }
+
+    /// --raw: the user's bytes, sent as they are; the method is read off them.
+    pub fn raw(bytes: Vec<u8>) -> Request {
+        Request {
+            is_head: bytes.starts_with(b"HEAD "),
+            repeatable: bytes.starts_with(b"GET ") || bytes.starts_with(b"HEAD "),
+            bytes,
+        }
+    }
+}
+
 /// `METHOD PATH HTTP/1.0`, the headers, a blank line (RFC 1945, 5).
 /// HTTP/1.0 so the server closes the connection after the response.
-pub fn encode(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+fn encode(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.0\r\n");
     for (name, value) in headers {
         head.push_str(name);
@@ -119,7 +150,7 @@ mod tests {
     #[test]
     fn get_request_is_exactly_as_documented() {
         let target = Target::parse(b"example.test:8080", Some(b"/x?y")).unwrap();
-        let bytes = encode("GET", &target.path, &default_headers(&target), b"");
+        let bytes = Request::new("GET", &target.path, &default_headers(&target), b"").bytes;
         let expected = format!(
             "GET /x?y HTTP/1.0\r\nHost: example.test:8080\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n\r\n"
         );
@@ -173,6 +204,17 @@ mod tests {
                 .unwrap_err()
                 .contains("expected 'Name: value'")
         );
+    }
+
+    #[test]
+    fn head_and_repeatable_are_decided_from_the_method() {
+        let built = |method| Request::new(method, "/", &[], b"");
+        assert!(built("HEAD").is_head && built("HEAD").repeatable);
+        assert!(!built("GET").is_head && built("GET").repeatable);
+        assert!(!built("POST").repeatable && !built("DELETE").repeatable);
+        let raw = Request::raw(b"HEAD / HTTP/1.0\r\n\r\n".to_vec());
+        assert!(raw.is_head && raw.repeatable);
+        assert!(!Request::raw(b"PUT / HTTP/1.0\r\n\r\n".to_vec()).repeatable);
     }
 
     #[test]

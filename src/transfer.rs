@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::error::{Error, Stop};
 use crate::output::Output;
 use crate::report::Report;
+use crate::request::Request;
 use crate::response::{Head, HeadError, HeadReader};
 use crate::stream::{Failure, Spliced, Stream};
 
@@ -17,12 +18,11 @@ use crate::stream::{Failure, Spliced, Stream};
 const BUF_SIZE: usize = 64 * 1024;
 const HEAD_BUF_SIZE: usize = 4 * 1024;
 
-pub struct Exchange<'a> {
-    pub request: &'a [u8],
+/// How the response is taken: the flags that shape it, checked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Rules {
     /// Write the response head to the output too, not just the body.
     pub include_head: bool,
-    /// The request was HEAD: the reply has no body.
-    pub head_request: bool,
     /// --fail: a status of 400 or more ends the exchange before any body is written.
     pub fail_on_error: bool,
     /// --max-size: the most body bytes to accept.
@@ -97,7 +97,7 @@ pub fn exchange(
     stream: &mut dyn Stream,
     addr: SocketAddr,
     clock: &Clock,
-    plan: &Exchange,
+    (request, rules): (&Request, &Rules),
     out: &mut Output,
     report: &mut Report,
 ) -> Result<(), Stop> {
@@ -107,7 +107,7 @@ pub fn exchange(
         clock,
         received: 0,
     };
-    let send_error = send_request(&mut link, plan.request, report)?;
+    let send_error = send_request(&mut link, &request.bytes, report)?;
     // A server may answer (say, with an error) and close before reading the whole
     // request; its reply is worth more than our send error, so it is read first,
     // and the send error reported only if nothing came back.
@@ -122,7 +122,7 @@ pub fn exchange(
     // Small until a body needs more: most heads fit, and each page of the buffer
     // is a page fault (bench/: a small response 4% faster than with 64 KiB here).
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
-    let mut reader = HeadReader::new(plan.head_request);
+    let mut reader = HeadReader::new(request.is_head);
     let head = match read_head(&mut link, &mut reader, &mut buf, report) {
         Ok(head) => head,
         Err(HeadFailure::Link(error)) => {
@@ -137,15 +137,15 @@ pub fn exchange(
     };
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
-    if plan.include_head {
+    if rules.include_head {
         out.write_head(head_bytes)?;
     }
-    let mut body = match admit(head, plan, addr) {
+    let mut body = match admit(head, rules, addr) {
         Ok(body) => body,
         Err(Rejected::Error(error)) => return Err(error.into()),
         // A malformed head after all: what arrived is shown, as for any other.
         Err(Rejected::Malformed(error)) => {
-            let unshown = if plan.include_head {
+            let unshown = if rules.include_head {
                 early_body
             } else {
                 reader.buffered()
@@ -257,8 +257,8 @@ enum Rejected {
 
 /// Whether the body may be received, and how it ends: --fail, a length over
 /// --max-size, or a coding fetch cannot decode end the exchange before any body byte.
-fn admit(head: Head, plan: &Exchange, addr: SocketAddr) -> Result<Body, Rejected> {
-    if plan.fail_on_error && head.status >= 400 {
+fn admit(head: Head, rules: &Rules, addr: SocketAddr) -> Result<Body, Rejected> {
+    if rules.fail_on_error && head.status >= 400 {
         return Err(Rejected::Error(Error::HttpStatus {
             addr,
             status: head.status,
@@ -266,7 +266,7 @@ fn admit(head: Head, plan: &Exchange, addr: SocketAddr) -> Result<Body, Rejected
             retry_after: head.retry_after,
         }));
     }
-    let framing = body::framing(head.body, plan.max_size).map_err(|refusal| match refusal {
+    let framing = body::framing(head.body, rules.max_size).map_err(|refusal| match refusal {
         Refusal::TooLarge { announced, limit } => Rejected::Error(Error::TooLarge {
             addr,
             limit,
@@ -280,7 +280,7 @@ fn admit(head: Head, plan: &Exchange, addr: SocketAddr) -> Result<Body, Rejected
             Rejected::Error(Error::UnsupportedCoding { addr, codings })
         }
     })?;
-    Ok(Body::new(framing, plan.max_size, plan.raw))
+    Ok(Body::new(framing, rules.max_size, rules.raw))
 }
 
 /// Writes the body: first what came with the head, then what the socket gives,
@@ -440,17 +440,23 @@ mod tests {
             assert!(start.elapsed() < Duration::from_secs(5), "no RST");
             std::thread::yield_now();
         }
-        let exchange = Exchange {
-            request: b"GET / HTTP/1.0\r\n\r\n",
+        let request = Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec());
+        let rules = Rules {
             include_head: false,
-            head_request: false,
             fail_on_error: false,
             max_size: None,
             raw: false,
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);
-        let result = super::exchange(&mut stream, addr, &clock, &exchange, &mut out, &mut report);
+        let result = super::exchange(
+            &mut stream,
+            addr,
+            &clock,
+            (&request, &rules),
+            &mut out,
+            &mut report,
+        );
         let Err(Stop::Failed(error)) = result else {
             panic!("expected a failure, got {result:?}");
         };
