@@ -151,28 +151,49 @@ pub fn connect(
     report: &mut Report,
 ) -> Result<(TcpStream, SocketAddr), Error> {
     let order = interleave(addrs);
-    let deadline = clock.connect_deadline();
-    if let [addr] = order[..] {
+    match order[..] {
         // One address: nothing to race, no thread needed.
-        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        report.connecting(addr);
-        return match try_connect(addr, remaining) {
-            Ok(stream) => {
-                report.connected(addr);
-                Ok((stream, addr))
-            }
-            Err(AttemptError::Local(e)) => Err(local_socket_error(e, addr)),
-            Err(AttemptError::Failed(outcome)) => {
-                report.step(format_args!("{addr}: {outcome}"));
-                Err(connect_error(vec![Attempt { addr, outcome }], clock))
-            }
-        };
+        [addr] => connect_one(addr, clock, report),
+        _ => race(&order, clock, report),
     }
+}
 
-    let (tx, rx) = mpsc::channel();
+fn connect_one(
+    addr: SocketAddr,
+    clock: &Clock,
+    report: &mut Report,
+) -> Result<(TcpStream, SocketAddr), Error> {
+    let remaining = clock
+        .connect_deadline()
+        .map(|d| d.saturating_duration_since(Instant::now()));
+    report.connecting(addr);
+    match try_connect(addr, remaining) {
+        Ok(stream) => {
+            report.connected(addr);
+            Ok((stream, addr))
+        }
+        Err(AttemptError::Local(e)) => Err(local_socket_error(e, addr)),
+        Err(AttemptError::Failed(outcome)) => {
+            report.step(format_args!("{addr}: {outcome}"));
+            Err(connect_error(vec![Attempt { addr, outcome }], clock))
+        }
+    }
+}
+
+/// What an attempt thread sends back: its index in the order, and how it went.
+type Finished = (usize, Result<TcpStream, AttemptError>);
+
+/// Happy Eyeballs over `order`: attempts start 250 ms apart (at once after a
+/// failure), run on threads, and the first connection wins.
+fn race(
+    order: &[SocketAddr],
+    clock: &Clock,
+    report: &mut Report,
+) -> Result<(TcpStream, SocketAddr), Error> {
+    let deadline = clock.connect_deadline();
+    let (tx, rx) = mpsc::channel::<Finished>();
     let mut outcomes: Vec<Option<Outcome>> = vec![None; order.len()];
-    let mut started = 0;
-    let mut finished = 0;
+    let (mut started, mut finished) = (0, 0);
     let mut next_start = Instant::now();
     loop {
         let now = Instant::now();
@@ -180,34 +201,21 @@ pub fn connect(
             break;
         }
         if started < order.len() && now >= next_start {
-            let (index, addr, tx) = (started, order[started], tx.clone());
             let remaining = deadline.map(|d| d.saturating_duration_since(now));
-            report.connecting(addr);
-            thread::Builder::new()
-                .name("connect".into())
-                .spawn(move || {
-                    // If another attempt already won, the receiver is gone and this
-                    // connection is dropped, which closes it.
-                    let _ = tx.send((index, try_connect(addr, remaining)));
-                })
-                .context("starting a connect thread")
-                .map_err(Error::Local)?;
+            start_attempt(started, order[started], remaining, tx.clone(), report)?;
             started += 1;
             next_start = now + ATTEMPT_DELAY;
         }
         if finished == order.len() {
             break;
         }
-        let wake = match (started < order.len(), deadline) {
+        let more_to_start = started < order.len();
+        let wake = match (more_to_start, deadline) {
             (true, Some(d)) => Some(next_start.min(d)),
             (true, None) => Some(next_start),
             (false, d) => d,
         };
-        let result = match wake {
-            Some(wake) => rx.recv_timeout(wake.saturating_duration_since(Instant::now())),
-            None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
-        };
-        match result {
+        match wait_until(&rx, wake) {
             Ok((index, Ok(stream))) => {
                 report.connected(order[index]);
                 return Ok((stream, order[index]));
@@ -225,7 +233,43 @@ pub fn connect(
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
         }
     }
-    let attempts = order
+    Err(connect_error(attempts(order, outcomes, started), clock))
+}
+
+fn start_attempt(
+    index: usize,
+    addr: SocketAddr,
+    remaining: Option<Duration>,
+    tx: mpsc::Sender<Finished>,
+    report: &mut Report,
+) -> Result<(), Error> {
+    report.connecting(addr);
+    thread::Builder::new()
+        .name("connect".into())
+        .spawn(move || {
+            // If another attempt already won, the receiver is gone and this
+            // connection is dropped, which closes it.
+            let _ = tx.send((index, try_connect(addr, remaining)));
+        })
+        .context("starting a connect thread")
+        .map_err(Error::Local)?;
+    Ok(())
+}
+
+fn wait_until(
+    rx: &mpsc::Receiver<Finished>,
+    wake: Option<Instant>,
+) -> Result<Finished, mpsc::RecvTimeoutError> {
+    match wake {
+        Some(wake) => rx.recv_timeout(wake.saturating_duration_since(Instant::now())),
+        None => rx.recv().map_err(|_| mpsc::RecvTimeoutError::Disconnected),
+    }
+}
+
+/// Each address with how it ended: the attempts that never finished were
+/// silent until the deadline; the ones after them were never tried.
+fn attempts(order: &[SocketAddr], outcomes: Vec<Option<Outcome>>, started: usize) -> Vec<Attempt> {
+    order
         .iter()
         .zip(outcomes)
         .enumerate()
@@ -237,8 +281,7 @@ pub fn connect(
                 Outcome::NotTried
             }),
         })
-        .collect();
-    Err(connect_error(attempts, clock))
+        .collect()
 }
 
 /// No address connected: what each did decides the class (error::connect_class).

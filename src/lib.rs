@@ -56,34 +56,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         out = out.with_progress();
     }
     let mut report = Report::new(plan.report.verbose, &clock);
-    let mut result = fetch(plan, &clock, &mut out, &mut report);
-    while let Err(Stop::Failed(error)) = &result {
-        let Some(wait) = retry_wait(plan, &clock, &report, error) else {
-            break;
-        };
-        match out.restart() {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(restart_error) => {
-                result = Err(restart_error.into());
-                break;
-            }
-        }
-        if !plan.report.silent {
-            let line = format!(
-                "fetch: attempt {} of {} in {:.1}s: {}\n",
-                report.figures().num_retries + 2,
-                plan.retry.count + 1,
-                wait.as_secs_f64(),
-                error.brief()
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
-        }
-        std::thread::sleep(wait);
-        clock.new_attempt();
-        report.retrying();
-        result = fetch(plan, &clock, &mut out, &mut report);
-    }
+    let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report);
     // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
@@ -99,6 +72,39 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || {
             std::io::stdout().write_all(text.as_bytes())
         });
+    }
+    result
+}
+
+/// One fetch, and more as --retry allows while they fail.
+fn fetch_with_retries(
+    plan: &Plan,
+    clock: &mut Clock,
+    out: &mut Output,
+    report: &mut Report,
+) -> Result<(), Stop> {
+    let mut result = fetch(plan, clock, out, report);
+    while let Err(Stop::Failed(error)) = &result {
+        let Some(wait) = retry_wait(plan, clock, report, error) else {
+            break;
+        };
+        if !out.restart()? {
+            break; // bytes already reached the user: another attempt would repeat them
+        }
+        if !plan.report.silent {
+            let line = format!(
+                "fetch: attempt {} of {} in {:.1}s: {}\n",
+                report.figures().num_retries + 2,
+                plan.retry.count + 1,
+                wait.as_secs_f64(),
+                error.brief()
+            );
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        std::thread::sleep(wait);
+        clock.new_attempt();
+        report.retrying();
+        result = fetch(plan, clock, out, report);
     }
     result
 }

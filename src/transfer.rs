@@ -108,41 +108,78 @@ pub fn exchange(
         received: 0,
     };
     let send_error = send_request(&mut link, &request.bytes, report)?;
-    // A server may answer (say, with an error) and close before reading the whole
-    // request; its reply is worth more than our send error, so it is read first,
-    // and the send error reported only if nothing came back.
-    let send_failed = |link: &Link, error: Error| match &send_error {
-        Some(e) if link.received == 0 => Error::Send {
-            addr,
-            elapsed: clock.elapsed(),
-            source: io::Error::new(e.kind(), e.to_string()),
-        },
-        _ => error,
-    };
     // Small until a body needs more: most heads fit, and each page of the buffer
     // is a page fault (bench/: a small response 4% faster than with 64 KiB here).
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(request.is_head);
-    let head = match read_head(&mut link, &mut reader, &mut buf, report) {
-        Ok(head) => head,
-        Err(HeadFailure::Link(error)) => {
-            // Whatever arrived is the user's, even if it is not a complete head.
-            out.write_unparsed(reader.buffered())?;
-            return Err(send_failed(&link, error).into());
-        }
-        Err(HeadFailure::Malformed(e)) => {
-            out.write_unparsed(reader.buffered())?;
-            return Err(head_error(addr, e, reader.buffered()).into());
-        }
+    let head = receive_head(&mut link, &mut reader, &mut buf, out, report, send_error)?;
+    let head_len = head.len;
+    let mut body = start_body(head, &reader, rules, out, report, addr)?;
+    let early_body = &reader.buffered()[head_len..];
+    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
+    report.body_received(body.written());
+    if result.is_ok() {
+        let ended = if body.ends_by_close() {
+            "peer closed"
+        } else {
+            "body complete"
+        };
+        let (written, received) = (body.written(), link.received);
+        report.step(format_args!(
+            "{ended}: {written} bytes after {received} received"
+        ));
+    }
+    result
+}
+
+/// Reads the head. On failure, whatever arrived is the user's even if it is not a
+/// complete head, so it is written out first. A server may answer (say, with an
+/// error) and close before reading the whole request; its reply is worth more
+/// than our send error, so the send error is reported only if nothing came back.
+fn receive_head(
+    link: &mut Link,
+    reader: &mut HeadReader,
+    buf: &mut [u8],
+    out: &mut Output,
+    report: &mut Report,
+    send_error: Option<io::Error>,
+) -> Result<Head, Stop> {
+    let error = match read_head(link, reader, buf, report) {
+        Ok(head) => return Ok(head),
+        Err(HeadFailure::Link(error)) => match send_error {
+            Some(e) if link.received == 0 => Error::Send {
+                addr: link.addr,
+                elapsed: link.clock.elapsed(),
+                source: e,
+            },
+            _ => error,
+        },
+        Err(HeadFailure::Malformed(e)) => head_error(link.addr, e, reader.buffered()),
     };
+    out.write_unparsed(reader.buffered())?;
+    Err(error.into())
+}
+
+/// The head is in: shows it (-i, -v), then admits the body or ends the exchange.
+fn start_body(
+    head: Head,
+    reader: &HeadReader,
+    rules: &Rules,
+    out: &mut Output,
+    report: &mut Report,
+    addr: SocketAddr,
+) -> Result<Body, Stop> {
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
     if rules.include_head {
         out.write_head(head_bytes)?;
     }
-    let mut body = match admit(head, rules, addr) {
-        Ok(body) => body,
-        Err(Rejected::Error(error)) => return Err(error.into()),
+    match admit(head, rules, addr) {
+        Ok(body) => {
+            out.set_body_length(body.announced());
+            Ok(body)
+        }
+        Err(Rejected::Error(error)) => Err(error.into()),
         // A malformed head after all: what arrived is shown, as for any other.
         Err(Rejected::Malformed(error)) => {
             let unshown = if rules.include_head {
@@ -151,25 +188,9 @@ pub fn exchange(
                 reader.buffered()
             };
             out.write_unparsed(unshown)?;
-            return Err(error.into());
+            Err(error.into())
         }
-    };
-    out.set_body_length(body.announced());
-    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
-    report.body_received(body.written());
-    if result.is_ok() {
-        report.step(format_args!(
-            "{}: {} bytes after {} received",
-            if body.ends_by_close() {
-                "peer closed"
-            } else {
-                "body complete"
-            },
-            body.written(),
-            link.received
-        ));
     }
-    result
 }
 
 /// Sends the request. A server that stops taking it is a time-out, unless it has
