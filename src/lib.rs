@@ -5,7 +5,6 @@
 // The one exception, the signal handler's registration, is in interrupt.rs.
 #![deny(unsafe_code)]
 
-pub mod atomic;
 pub mod body;
 pub mod chunked;
 pub mod cli;

@@ -1,0 +1,205 @@
+//! Where response bytes go: standard output, unbuffered and unmodified, or a file
+//! that only takes its name once the response is complete. In four parts: the
+//! sink (the descriptor), the atomic file (-o), the binary guard and the progress
+//! bar; `Output` puts them together.
+
+pub mod atomic;
+mod guard;
+mod progress;
+mod sink;
+
+use std::fs::{self, File, OpenOptions};
+use std::io::{self, Write};
+use std::os::fd::{AsFd, BorrowedFd};
+use std::path::Path;
+
+use crate::error::{Error, Stop};
+use crate::interrupt::{self, Waiting};
+use atomic::{AtomicFile, part_path};
+use guard::{Guard, Verdict};
+use progress::Progress;
+use sink::Sink;
+
+pub use sink::PIPE_SIZE;
+
+pub struct Output {
+    sink: Sink,
+    /// For `-o FILE`: the sink writes its temporary file, named only when complete.
+    target: Option<AtomicFile>,
+    guard: Guard,
+    progress: Progress,
+    /// The body's length, when the head announced one.
+    body_length: Option<u64>,
+}
+
+impl Output {
+    /// Standard output; `binary_guard` when it is a terminal the user did not force.
+    pub fn stdout(binary_guard: bool) -> Result<Output, Error> {
+        let fd = io::stdout()
+            .as_fd()
+            .try_clone_to_owned()
+            .map_err(Error::Write)?;
+        Ok(Output::new(File::from(fd), None, Guard::new(binary_guard)))
+    }
+
+    /// A temporary file beside `dest`, created now so that an unwritable place fails
+    /// before anything is sent. It becomes `dest` only in `finish`.
+    pub fn file(dest: &Path) -> Result<Output, Error> {
+        match fs::metadata(dest) {
+            Ok(meta) if meta.is_dir() => return Err(file_error(dest, "is a directory")),
+            // A device or a FIFO (-o /dev/null, a named pipe) is written in place:
+            // renaming a file over it would replace it, /dev/null included.
+            Ok(meta) if !meta.is_file() => {
+                // A named pipe's open waits for a reader, under --max-time's watch.
+                let file = interrupt::waiting_for_output(Waiting::Open, || {
+                    OpenOptions::new().write(true).open(dest)
+                })
+                .map_err(|e| file_error(dest, &e.to_string()))?;
+                return Ok(Output::new(file, None, Guard::Off));
+            }
+            _ => {}
+        }
+        let (file, atomic) =
+            AtomicFile::create(dest).map_err(|e| file_error(dest, &e.to_string()))?;
+        let (temp, unnamed) = atomic.names();
+        interrupt::watch_part(temp, unnamed, &part_path(dest));
+        Ok(Output::new(file, Some(atomic), Guard::Off))
+    }
+
+    fn new(file: File, target: Option<AtomicFile>, guard: Guard) -> Output {
+        Output {
+            sink: Sink::new(file, target.is_none()),
+            target,
+            guard,
+            progress: Progress::default(),
+            body_length: None,
+        }
+    }
+
+    /// Shows a progress bar on stderr while the body is written.
+    pub fn with_progress(mut self) -> Output {
+        self.progress = Progress::shown();
+        self
+    }
+
+    /// The pipe to splice body bytes into: when the output is a pipe and nothing
+    /// needs to see the bytes on their way (the binary guard does).
+    pub fn splice_target(&self) -> Option<BorrowedFd<'_>> {
+        self.sink.pipe().filter(|_| self.guard.is_off())
+    }
+
+    /// Counts body bytes that went into the pipe by splice.
+    pub fn spliced(&mut self, count: usize) {
+        self.progress.add(count as u64);
+        self.sink.spliced(count);
+    }
+
+    /// Once the head has said how long the body is, the bar shows percent and ETA.
+    pub fn set_body_length(&mut self, length: Option<u64>) {
+        self.body_length = length;
+        if let Some(length) = length {
+            self.progress.set_length(length);
+        }
+    }
+
+    /// Readies the output for another attempt: `false` when bytes already reached
+    /// the user (stdout), so a retry would repeat them. A temporary file starts afresh.
+    pub fn restart(&mut self) -> Result<bool, Error> {
+        if self.target.is_some() {
+            self.sink.truncate().map_err(Error::Write)?;
+        } else if self.sink.written() > 0 {
+            return Ok(false);
+        }
+        self.guard.reset();
+        self.progress.reset();
+        Ok(true)
+    }
+
+    /// A response head, as received; on a terminal with its control bytes escaped.
+    pub fn write_head(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.write_unparsed(bytes)
+    }
+
+    /// Bytes that did not parse as a response (a malformed head, not HTTP at all):
+    /// as received, but on a terminal escaped, for they are not a body the user
+    /// asked to see and may hold escape sequences. They bypass the binary guard.
+    pub fn write_unparsed(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        if self.sink.is_terminal() {
+            self.sink.write(&crate::escape::shown_lines(bytes))
+        } else {
+            self.sink.write(bytes)
+        }
+    }
+
+    pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.progress.add(bytes.len() as u64);
+        match self.guard.pass(bytes, self.body_length) {
+            Verdict::Write(bytes) => self.sink.write(&bytes),
+            Verdict::Hold => Ok(()),
+            // Binary on a terminal: no more of the body is wanted (a success).
+            Verdict::Stop => Err(Stop::Quiet),
+        }
+    }
+
+    /// The response is complete: flush what the guard held, give the file its name.
+    pub fn finish(mut self) -> Result<(), Error> {
+        self.progress.end(true);
+        if let Verdict::Write(held) = self.guard.end() {
+            match self.sink.write(&held) {
+                Ok(()) | Err(Stop::Quiet) => {}
+                Err(Stop::Failed(error)) => return Err(error),
+            }
+        }
+        self.note_suppressed();
+        if let Some(target) = self.target.take() {
+            // Durable before it is named: a complete-looking FILE is a complete one.
+            let dest = target.dest().to_path_buf();
+            target
+                .commit(self.sink.file())
+                .map_err(|e| file_error(&dest, &e.to_string()))?;
+            interrupt::part_settled();
+        }
+        Ok(())
+    }
+
+    /// The response failed: keep what arrived where it cannot pass for the whole,
+    /// and say so in the error.
+    pub fn abandon(mut self, error: Error) -> Error {
+        self.progress.end(false);
+        // Held bytes are the user's too; if writing them fails, the error at hand matters more.
+        if let Verdict::Write(held) = self.guard.decide(None) {
+            let _ = self.sink.write(&held);
+        }
+        self.note_suppressed();
+        let Some(target) = self.target.take() else {
+            return error;
+        };
+        if self.sink.written() == 0 {
+            target.discard();
+            return error;
+        }
+        let kept = target.keep_part(self.sink.file());
+        interrupt::part_settled();
+        match kept {
+            Ok(part) => Error::PartKept {
+                source: Box::new(error),
+                path: part,
+                bytes: self.sink.written(),
+            },
+            Err(_) => error,
+        }
+    }
+
+    fn note_suppressed(&self) {
+        if let Some(line) = self.guard.note() {
+            let _ = io::stderr().write_all(line.as_bytes());
+        }
+    }
+}
+
+fn file_error(path: &Path, why: &str) -> Error {
+    Error::Write(io::Error::other(format!(
+        "cannot write '{}': {why}",
+        path.display()
+    )))
+}
