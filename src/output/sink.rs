@@ -21,6 +21,9 @@ pub struct Sink {
     pipe: bool,
     /// `file` is a terminal: bytes that are not the body are shown escaped.
     terminal: bool,
+    /// A reader can hold `file`'s writes (a pipe, a terminal, a socket), not a
+    /// regular file: the --max-time watchdog watches these writes.
+    has_reader: bool,
 }
 
 impl Sink {
@@ -32,6 +35,7 @@ impl Sink {
             size_pipe(&file);
         }
         Sink {
+            has_reader: !file.metadata().is_ok_and(|m| m.is_file()),
             terminal: file.is_terminal(),
             file,
             written: 0,
@@ -68,7 +72,12 @@ impl Sink {
     pub fn write(&mut self, mut bytes: &[u8]) -> Result<(), Stop> {
         while !bytes.is_empty() {
             let file = &mut self.file;
-            match interrupt::waiting_for_output(Waiting::Write, || file.write(bytes)) {
+            let written = if self.has_reader {
+                interrupt::waiting_for_output(Waiting::Write, || file.write(bytes))
+            } else {
+                file.write(bytes)
+            };
+            match written {
                 Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into()).into()),
                 Ok(n) => {
                     self.count(n);
