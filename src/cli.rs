@@ -15,7 +15,8 @@ use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
 use crate::request::{self, Request};
-use crate::target::{Host, Target};
+use crate::target::{Host, Scheme, Target};
+use crate::tls::RootSource;
 use crate::transfer::Rules;
 use crate::writeout::WriteOut;
 
@@ -145,6 +146,18 @@ pub struct Args {
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<u64>,
+
+    /// https: trust exactly the certificates in this PEM file
+    #[arg(long, value_name = "FILE")]
+    cacert: Option<std::path::PathBuf>,
+
+    /// https: trust exactly the certificates in the PEM files of this directory
+    #[arg(long, value_name = "DIR", conflicts_with = "cacert")]
+    capath: Option<std::path::PathBuf>,
+
+    /// https: go on when the certificate cannot be verified (a warning says why)
+    #[arg(short = 'k', long)]
+    insecure: bool,
 }
 
 /// --retry and its limits.
@@ -179,6 +192,13 @@ pub struct ReportPlan {
     pub url: String,
 }
 
+/// For https: which roots to trust, and whether a failed verification stops.
+#[derive(Debug, Clone)]
+pub struct TlsPlan {
+    pub roots: RootSource,
+    pub insecure: bool,
+}
+
 /// Everything a fetch needs, checked and grouped by the stage that uses it:
 /// nothing here can fail to go on the wire.
 #[derive(Debug, Clone)]
@@ -191,6 +211,8 @@ pub struct Plan {
     pub output: OutputPlan,
     pub retry: Retry,
     pub report: ReportPlan,
+    /// `Some` for an https target.
+    pub tls: Option<TlsPlan>,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -232,7 +254,14 @@ impl Args {
         .map_err(Error::Usage)?;
         let lookup = self.lookup(&target)?;
         let request = self.request(&target)?;
+        let tls = (target.scheme == Scheme::Https).then(|| TlsPlan {
+            roots: RootSource::choose(self.cacert.clone(), self.capath.clone(), |name| {
+                std::env::var(name).ok()
+            }),
+            insecure: self.insecure,
+        });
         Ok(Plan {
+            tls,
             rules: self.rules(terminals),
             output: self.output_plan(terminals),
             timeouts: Timeouts {
@@ -249,7 +278,7 @@ impl Args {
             report: ReportPlan {
                 verbose: self.verbose,
                 silent: self.silent,
-                url: format!("http://{}{}", target.host_header(), target.path),
+                url: target.url(),
                 write_out: self.write_out,
             },
             target,

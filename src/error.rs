@@ -30,19 +30,34 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (22, "--fail: the HTTP status was 400 or more"),
     (23, "writing the output failed"),
-    (28, "connect timed out: the request was never sent"),
+    (
+        28,
+        "connect or TLS handshake timed out: the request was never sent",
+    ),
     (
         29,
         "timed out once connected: the server stopped reading the request or answering (or --max-time)",
     ),
+    (
+        35,
+        "the TLS handshake failed (plain HTTP on the port, an alert, old TLS)",
+    ),
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
-    (56, "connection broken while receiving (reset)"),
+    (
+        56,
+        "connection broken while receiving (reset, or TLS closed without close_notify)",
+    ),
+    (60, "the server's TLS certificate could not be verified"),
     (
         61,
         "the body has a transfer coding fetch cannot decode (not chunked)",
     ),
     (63, "--max-size: the body is larger than allowed"),
+    (
+        77,
+        "the CA file or directory cannot be read or holds no certificate",
+    ),
     (
         130,
         "killed by SIGINT (Ctrl-C), as the shell reports it; a partial -o FILE is kept as FILE.part",
@@ -127,6 +142,10 @@ classes! {
     BadEncoding => 61, "bad_encoding", Never;
     TooLarge => 63, "too_large", Never;
     Write => 23, "write", Never;
+    TlsHandshake => 35, "tls_handshake", Always;
+    TlsCertificate => 60, "tls_certificate", Never;
+    TlsCaFile => 77, "tls_ca_file", Never;
+    TlsTruncated => 56, "tls_truncated", IfRepeatable;
 }
 
 /// Refused, unreachable or silent: decided here only, from what each address did.
@@ -174,6 +193,34 @@ pub enum Error {
     Connect {
         attempts: Vec<Attempt>,
         elapsed: Elapsed,
+    },
+
+    #[error("the TLS handshake with {addr} failed after {elapsed}: {reason}")]
+    TlsHandshake {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        reason: String,
+    },
+
+    #[error("the TLS certificate of {addr} could not be verified: {reason}")]
+    TlsCertificate { addr: SocketAddr, reason: String },
+
+    /// The roots to trust could not be loaded; the text names the path and why.
+    #[error("{0}")]
+    TlsCaFile(String),
+
+    #[error(
+        "connected to {addr}, but no TLS answer within {elapsed}: is this port plain HTTP? (the TLS handshake counts toward --connect-timeout)"
+    )]
+    TlsTimeout { addr: SocketAddr, elapsed: Elapsed },
+
+    #[error(
+        "the server at {addr} closed the connection without TLS close_notify after {received} body bytes ({elapsed}): the body had no length, so it may be truncated"
+    )]
+    TlsTruncated {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        received: u64,
     },
 
     #[error("sending the request to {addr} failed after {elapsed}: {source}")]
@@ -326,6 +373,11 @@ impl Error {
             Error::UnsupportedCoding { .. } => Class::BadEncoding,
             Error::TooLarge { .. } => Class::TooLarge,
             Error::Write(_) => Class::Write,
+            Error::TlsHandshake { .. } => Class::TlsHandshake,
+            Error::TlsCertificate { .. } => Class::TlsCertificate,
+            Error::TlsCaFile(_) => Class::TlsCaFile,
+            Error::TlsTimeout { .. } => Class::ConnectTimeout,
+            Error::TlsTruncated { .. } => Class::TlsTruncated,
             Error::PartKept { source, .. } => source.class(),
         }
     }
@@ -371,6 +423,8 @@ impl Error {
             (_, Class::SendTimeout) => "sending timed out".into(),
             (_, Class::EmptyReply) => "empty reply".into(),
             (_, Class::Reset) => "connection reset".into(),
+            (_, Class::TlsHandshake) => "TLS handshake failed".into(),
+            (_, Class::TlsTruncated) => "TLS closed without close_notify".into(),
             _ => self.to_string(),
         }
     }
@@ -562,6 +616,21 @@ mod tests {
             Error::UnsupportedCoding {
                 addr: addr(),
                 codings: "gzip".into(),
+            },
+            Error::TlsHandshake {
+                addr: addr(),
+                elapsed: e,
+                reason: "x".into(),
+            },
+            Error::TlsCertificate {
+                addr: addr(),
+                reason: "x".into(),
+            },
+            Error::TlsCaFile("x".into()),
+            Error::TlsTruncated {
+                addr: addr(),
+                elapsed: e,
+                received: 1,
             },
             Error::Connect {
                 attempts: vec![attempt(Outcome::TimedOut)],

@@ -20,6 +20,7 @@ pub mod request;
 pub mod response;
 pub mod stream;
 pub mod target;
+pub mod tls;
 pub mod transfer;
 pub mod writeout;
 
@@ -55,7 +56,15 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         out = out.with_progress();
     }
     let mut report = Report::new(plan.report.verbose, &clock);
-    let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report);
+    let mut roots = match &plan.tls {
+        Some(tls) => Some(
+            tls::RootsLoader::start(tls.roots.clone())
+                .context("starting the thread that loads the TLS roots")
+                .map_err(Error::Local)?,
+        ),
+        None => None,
+    };
+    let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report, &mut roots);
     // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
@@ -81,8 +90,9 @@ fn fetch_with_retries(
     clock: &mut Clock,
     out: &mut Output,
     report: &mut Report,
+    roots: &mut Option<tls::RootsLoader>,
 ) -> Result<(), Stop> {
-    let mut result = fetch(plan, clock, out, report);
+    let mut result = fetch(plan, clock, out, report, roots);
     while let Err(Stop::Failed(error)) = &result {
         let Some(wait) = retry_wait(plan, clock, report, error) else {
             break;
@@ -103,7 +113,7 @@ fn fetch_with_retries(
         std::thread::sleep(wait);
         clock.new_attempt();
         report.retrying();
-        result = fetch(plan, clock, out, report);
+        result = fetch(plan, clock, out, report, roots);
     }
     result
 }
@@ -150,18 +160,51 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
     Some(wait)
 }
 
-fn fetch(plan: &Plan, clock: &Clock, out: &mut Output, report: &mut Report) -> Result<(), Stop> {
-    let target = &plan.target;
-    let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
-    report.resolved();
-    let (stream, addr) = connect::connect(&addrs, clock, report)?;
-    let mut stream = stream::Tcp::new(stream, clock);
-    let exchange = (&plan.request, &plan.rules);
-    let result = transfer::exchange(&mut stream, addr, clock, exchange, out, report);
+fn fetch(
+    plan: &Plan,
+    clock: &Clock,
+    out: &mut Output,
+    report: &mut Report,
+    roots: &mut Option<tls::RootsLoader>,
+) -> Result<(), Stop> {
+    let result = exchange(plan, clock, out, report, roots);
     if let Err(Stop::Failed(error)) = &result {
         report.step(format_args!("stopped: {error}"));
     }
     result
+}
+
+/// Resolve, connect, TLS for https, then the exchange.
+fn exchange(
+    plan: &Plan,
+    clock: &Clock,
+    out: &mut Output,
+    report: &mut Report,
+    roots: &mut Option<tls::RootsLoader>,
+) -> Result<(), Stop> {
+    let target = &plan.target;
+    let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
+    report.resolved();
+    let (stream, addr) = connect::connect(&addrs, clock, report)?;
+    let tcp = stream::Tcp::new(stream, clock);
+    let exchange = (&plan.request, &plan.rules);
+    match (&plan.tls, roots) {
+        (Some(tls_plan), Some(loader)) => {
+            let how = tls::Handshake {
+                host: &target.host,
+                addr,
+                roots: loader.get()?,
+                insecure: tls_plan.insecure,
+                silent: plan.report.silent,
+            };
+            let mut tls = tls::secure(tcp, &how, clock, report)?;
+            transfer::exchange(&mut tls, addr, clock, exchange, out, report)
+        }
+        _ => {
+            let mut tcp = tcp;
+            transfer::exchange(&mut tcp, addr, clock, exchange, out, report)
+        }
+    }
 }
 
 #[cfg(test)]

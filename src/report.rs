@@ -23,6 +23,10 @@ pub struct Figures {
     pub size_header: u64,
     pub size_download: u64,
     pub http_code: Option<u16>,
+    /// When the TLS handshake completed.
+    pub appconnect: Option<Duration>,
+    /// curl's %{ssl_verify_result}: 0 when the certificate was verified.
+    pub ssl_verify_result: Option<i64>,
 }
 
 #[derive(Debug)]
@@ -78,6 +82,13 @@ impl Report {
         self.figures.connect = Some(self.elapsed());
         self.figures.remote = Some(addr);
         self.step(format_args!("connected to {addr}"));
+    }
+
+    /// The TLS handshake is done; `verify` is the certificate's verdict as curl's
+    /// %{ssl_verify_result} gives it.
+    pub fn tls_done(&mut self, verify: i64) {
+        self.figures.appconnect = Some(self.elapsed());
+        self.figures.ssl_verify_result = Some(verify);
     }
 
     /// The request is about to go out: its head in the trace, its size for -w.

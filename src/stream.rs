@@ -29,6 +29,15 @@ pub trait Stream: Read + Write {
     ) -> Option<Result<usize, Spliced>> {
         None
     }
+
+    /// The response is complete: say goodbye (TLS sends its close_notify).
+    fn finish(&mut self) {}
+
+    /// Whether a close without warning can cut a body short unseen: TLS has
+    /// close_notify to tell a true end from a truncation; plain TCP does not.
+    fn truncation_matters(&self) -> bool {
+        false
+    }
 }
 
 /// Why a stream operation failed, as the transfer reports it.
@@ -36,6 +45,8 @@ pub trait Stream: Read + Write {
 pub enum Failure {
     Timeout(TimeLimit),
     Reset,
+    /// The peer closed where a layer expected more (TLS: no close_notify).
+    Eof,
     Other(io::Error),
 }
 
@@ -51,6 +62,7 @@ impl Failure {
         }
         match e.kind() {
             io::ErrorKind::ConnectionReset | io::ErrorKind::ConnectionAborted => Failure::Reset,
+            io::ErrorKind::UnexpectedEof => Failure::Eof,
             _ => Failure::Other(e),
         }
     }
@@ -59,6 +71,7 @@ impl Failure {
         match self {
             Failure::Timeout(limit) => Expired(limit).into(),
             Failure::Reset => io::ErrorKind::ConnectionReset.into(),
+            Failure::Eof => io::ErrorKind::UnexpectedEof.into(),
             Failure::Other(e) => e,
         }
     }
@@ -100,6 +113,12 @@ pub struct Tcp<'c> {
     read_timeout: Option<Option<Duration>>,
     /// When the last byte went out: the idle limit on sending counts from it.
     sent_at: Instant,
+    /// A handshake is under way: it belongs to connecting, so the connect
+    /// deadline bounds it, not the idle limit.
+    connecting: bool,
+    /// The first bytes received, to show what answered when a layer above
+    /// could not make sense of it (a plain-HTTP reply to a TLS hello).
+    first: Vec<u8>,
 }
 
 impl<'c> Tcp<'c> {
@@ -109,6 +128,34 @@ impl<'c> Tcp<'c> {
             clock,
             read_timeout: None,
             sent_at: Instant::now(),
+            connecting: false,
+            first: Vec::new(),
+        }
+    }
+
+    /// Waits are bounded by the connect deadline while `connecting`.
+    pub fn within_connect_deadline(&mut self, connecting: bool) {
+        self.connecting = connecting;
+    }
+
+    pub fn first_bytes(&self) -> &[u8] {
+        &self.first
+    }
+
+    /// How long the next read may wait, and which limit ends it.
+    fn wait(&self) -> Result<Option<(Duration, TimeLimit)>, TimeLimit> {
+        if !self.connecting {
+            return self.clock.next_wait();
+        }
+        let Some(deadline) = self.clock.connect_deadline() else {
+            return Ok(None);
+        };
+        let left = deadline.saturating_duration_since(Instant::now());
+        let limit = TimeLimit::Total(left);
+        if left.is_zero() {
+            Err(limit)
+        } else {
+            Ok(Some((left, limit)))
         }
     }
 
@@ -124,12 +171,17 @@ impl<'c> Tcp<'c> {
 impl Read for Tcp<'_> {
     /// One read, waiting at most until the idle limit or --max-time.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
-        let wait = self.clock.next_wait().map_err(Expired)?;
+        let wait = self.wait().map_err(Expired)?;
         self.set_read_timeout(wait.map(|(d, _)| d))?;
         loop {
             match self.stream.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-                result => return result.map_err(|e| deadline_or(e, wait)),
+                Ok(n) => {
+                    let keep = (64 - self.first.len().min(64)).min(n);
+                    self.first.extend_from_slice(&buf[..keep]);
+                    return Ok(n);
+                }
+                Err(e) => return Err(deadline_or(e, wait)),
             }
         }
     }
@@ -151,7 +203,12 @@ impl Write for Tcp<'_> {
                 Err(Errno::AGAIN | Errno::INTR) => {}
                 Err(errno) => return Err(errno.into()),
             }
-            let wait = self.clock.wait_since(self.sent_at).map_err(Expired)?;
+            let wait = if self.connecting {
+                self.wait()
+            } else {
+                self.clock.wait_since(self.sent_at)
+            }
+            .map_err(Expired)?;
             let timeout = wait.and_then(|(d, _)| Timespec::try_from(d).ok());
             let mut socket = [PollFd::new(&self.stream, PollFlags::OUT)];
             match rustix::event::poll(&mut socket, timeout.as_ref()) {

@@ -7,7 +7,28 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-pub const DEFAULT_PORT: u16 = 80;
+/// http:// or https://; a bare HOST:PORT is plain HTTP.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Scheme {
+    Http,
+    Https,
+}
+
+impl Scheme {
+    pub fn default_port(self) -> u16 {
+        match self {
+            Scheme::Http => 80,
+            Scheme::Https => 443,
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Scheme::Http => "http",
+            Scheme::Https => "https",
+        }
+    }
+}
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Host {
@@ -28,6 +49,7 @@ impl fmt::Display for Host {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    pub scheme: Scheme,
     pub host: Host,
     pub port: u16,
     /// The request-target: starts with `/`, ASCII only, no spaces or control bytes.
@@ -48,27 +70,22 @@ impl Target {
         let target =
             std::str::from_utf8(target).map_err(|_| format!("{}: not valid UTF-8", shown()))?;
 
-        let rest = match target.split_once("://") {
-            Some((scheme, rest)) if scheme.eq_ignore_ascii_case("http") => rest,
-            Some((scheme, _)) if scheme.eq_ignore_ascii_case("https") => {
+        let (scheme, rest) = match target.split_once("://") {
+            Some((name, rest)) if name.eq_ignore_ascii_case("http") => (Scheme::Http, rest),
+            Some((name, rest)) if name.eq_ignore_ascii_case("https") => (Scheme::Https, rest),
+            Some((name, _)) => {
                 return Err(format!(
-                    "{}: https is not supported; fetch speaks plain HTTP only (use http:// or HOST:PORT)",
+                    "{}: unsupported scheme '{name}'; fetch speaks http:// and https://",
                     shown()
                 ));
             }
-            Some((scheme, _)) => {
-                return Err(format!(
-                    "{}: unsupported scheme '{scheme}'; fetch speaks plain HTTP only",
-                    shown()
-                ));
-            }
-            None => target,
+            None => (Scheme::Http, target),
         };
 
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, url_path) = rest.split_at(authority_end);
-        let (host, port) =
-            parse_authority(authority).map_err(|why| format!("{}: {why}", shown()))?;
+        let (host, port) = parse_authority(authority, scheme.default_port())
+            .map_err(|why| format!("{}: {why}", shown()))?;
 
         // A fragment is for the browser; it is never sent (RFC 9110, 4.2.4).
         let url_path = url_path.split('#').next().unwrap_or_default();
@@ -89,16 +106,32 @@ impl Target {
                 ));
             }
         };
-        Ok(Target { host, port, path })
+        Ok(Target {
+            scheme,
+            host,
+            port,
+            path,
+        })
     }
 
-    /// The Host header value: the port only when it is not 80 (RFC 9112, 3.2).
+    /// The Host header value: the port only when it is not the scheme's own
+    /// (RFC 9112, 3.2).
     pub fn host_header(&self) -> String {
-        if self.port == DEFAULT_PORT {
+        if self.port == self.scheme.default_port() {
             self.host.to_string()
         } else {
             self.authority()
         }
+    }
+
+    /// The target as a URL, as -w reports it.
+    pub fn url(&self) -> String {
+        format!(
+            "{}://{}{}",
+            self.scheme.name(),
+            self.host_header(),
+            self.path
+        )
     }
 
     /// `host:port`, with IPv6 in brackets.
@@ -107,7 +140,7 @@ impl Target {
     }
 }
 
-fn parse_authority(authority: &str) -> Result<(Host, u16), String> {
+fn parse_authority(authority: &str, default_port: u16) -> Result<(Host, u16), String> {
     if authority.contains('@') {
         return Err("credentials in the target (user@host) are not supported".into());
     }
@@ -119,7 +152,7 @@ fn parse_authority(authority: &str) -> Result<(Host, u16), String> {
             .parse()
             .map_err(|_| format!("'{inside}' is not an IPv6 address"))?;
         let port = match after {
-            "" => DEFAULT_PORT,
+            "" => default_port,
             _ => match after.strip_prefix(':') {
                 Some(port) => parse_port(port)?,
                 None => return Err(format!("unexpected '{after}' after ']'")),
@@ -129,13 +162,13 @@ fn parse_authority(authority: &str) -> Result<(Host, u16), String> {
     }
     if authority.matches(':').count() > 1 {
         return match authority.parse::<Ipv6Addr>() {
-            Ok(ip) => Ok((Host::Ip(IpAddr::V6(ip)), DEFAULT_PORT)),
+            Ok(ip) => Ok((Host::Ip(IpAddr::V6(ip)), default_port)),
             Err(_) => Err("an IPv6 address with a port needs brackets, like [::1]:8080".into()),
         };
     }
     let (host, port) = match authority.split_once(':') {
         Some((host, port)) => (host, parse_port(port)?),
-        None => (authority, DEFAULT_PORT),
+        None => (authority, default_port),
     };
     Ok((parse_host(host)?, port))
 }
@@ -283,6 +316,17 @@ mod tests {
     }
 
     #[test]
+    fn https_defaults_to_port_443_and_leaves_it_out_of_host() {
+        let t = ok("https://example.test/x", None);
+        assert_eq!((t.scheme, t.port), (Scheme::Https, 443));
+        assert_eq!(t.host_header(), "example.test");
+        assert_eq!(t.url(), "https://example.test/x");
+        let t = ok("HTTPS://example.test:80/", None);
+        assert_eq!((t.port, t.host_header().as_str()), (80, "example.test:80"));
+        assert_eq!(ok("example.test:443", None).scheme, Scheme::Http);
+    }
+
+    #[test]
     fn host_header_has_port_only_when_not_80() {
         assert_eq!(ok("example.test", None).host_header(), "example.test");
         assert_eq!(ok("example.test:81", None).host_header(), "example.test:81");
@@ -306,7 +350,6 @@ mod tests {
         assert!(err("h:http", None).contains("not a number"));
         assert!(err("h:+80", None).contains("not a number"));
         assert!(err("h:", None).contains("empty"));
-        assert!(err("https://h/", None).contains("plain HTTP only"));
         assert!(err("ftp://h/", None).contains("unsupported scheme 'ftp'"));
         assert!(err("h", Some("x")).contains("must start with '/'"));
         assert!(err("h", Some("/a b")).contains("a space at position 2"));

@@ -83,6 +83,12 @@ impl Link<'_> {
                 elapsed,
                 received,
             },
+            Failure::Eof => Error::Receive {
+                addr,
+                elapsed,
+                received,
+                source: io::ErrorKind::UnexpectedEof.into(),
+            },
             Failure::Other(source) => Error::Receive {
                 addr,
                 elapsed,
@@ -119,6 +125,7 @@ pub fn exchange(
     let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
     report.body_received(body.written());
     if result.is_ok() {
+        link.stream.finish();
         let ended = if body.ends_by_close() {
             "peer closed"
         } else {
@@ -244,9 +251,12 @@ fn read_head(
     report: &mut Report,
 ) -> Result<Head, HeadFailure> {
     loop {
-        let n = link
-            .read(buf)
-            .map_err(|failure| HeadFailure::Link(link.error(failure)))?;
+        let n = match link.read(buf) {
+            Ok(n) => n,
+            // A close without TLS close_notify inside the head: a close all the same.
+            Err(Failure::Eof) => 0,
+            Err(failure) => return Err(HeadFailure::Link(link.error(failure))),
+        };
         if n == 0 {
             let (addr, elapsed) = (link.addr, link.clock.elapsed());
             return Err(HeadFailure::Link(if link.received == 0 {
@@ -325,7 +335,22 @@ fn receive_body(
         if buf.len() < BUF_SIZE {
             buf.resize(BUF_SIZE, 0);
         }
-        let n = link.read(buf).map_err(|f| link.error(f))?;
+        let n = match link.read(buf) {
+            Ok(n) => n,
+            // A close without TLS close_notify where only the close ends the body:
+            // whatever came is written, and it may not be all.
+            Err(Failure::Eof) if body.ends_by_close() => {
+                return Err(Error::TlsTruncated {
+                    addr,
+                    elapsed: link.clock.elapsed(),
+                    received: body.written(),
+                }
+                .into());
+            }
+            // Where a length or the last chunk ends it, a short body shows as such.
+            Err(Failure::Eof) => 0,
+            Err(failure) => return Err(link.error(failure).into()),
+        };
         if n == 0 {
             break;
         }

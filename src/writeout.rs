@@ -23,6 +23,7 @@ variables! {
     "response_code" => ResponseCode,
     "time_namelookup" => TimeNamelookup,
     "time_connect" => TimeConnect,
+    "time_appconnect" => TimeAppconnect,
     "time_starttransfer" => TimeStarttransfer,
     "time_total" => TimeTotal,
     "size_download" => SizeDownload,
@@ -35,6 +36,8 @@ variables! {
     "exitcode" => Exitcode,
     "errormsg" => Errormsg,
     "url" => Url,
+    "scheme" => Scheme,
+    "ssl_verify_result" => SslVerifyResult,
     "json" => Json,
 }
 
@@ -131,6 +134,9 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         }
         Var::TimeNamelookup => format!("{:.6}", seconds(report.figures().namelookup)),
         Var::TimeConnect => format!("{:.6}", seconds(report.figures().connect)),
+        Var::TimeAppconnect => format!("{:.6}", seconds(report.figures().appconnect)),
+        Var::Scheme => scheme(ending.url).to_string(),
+        Var::SslVerifyResult => report.figures().ssl_verify_result.unwrap_or(0).to_string(),
         Var::TimeStarttransfer => format!("{:.6}", seconds(report.figures().starttransfer)),
         Var::TimeTotal => format!("{:.6}", report.elapsed().as_secs_f64()),
         Var::SizeDownload => report.figures().size_download.to_string(),
@@ -149,6 +155,14 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::Url => ending.url.to_string(),
         Var::Json => to_json(report, ending).to_string(),
     }
+}
+
+/// The URL's scheme, as curl's %{scheme} gives it (upper case).
+fn scheme(url: &str) -> String {
+    url.split("://")
+        .next()
+        .unwrap_or("http")
+        .to_ascii_uppercase()
 }
 
 fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
@@ -170,6 +184,9 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "errormsg": ending.error.map(Error::to_string),
         "error_kind": ending.error.map(Error::kind),
         "url": ending.url,
+        "scheme": scheme(ending.url),
+        "time_appconnect": seconds(report.figures().appconnect),
+        "ssl_verify_result": report.figures().ssl_verify_result.unwrap_or(0),
     })
 }
 

@@ -48,12 +48,12 @@ fn bad_ports_are_refused() {
 }
 
 #[test]
-fn https_is_refused_plainly() {
+fn schemes_other_than_http_and_https_are_refused() {
     refused_with(
-        &["https://{}/"],
-        "https is not supported; fetch speaks plain HTTP only",
+        &["ftp://{}/"],
+        "unsupported scheme 'ftp'; fetch speaks http:// and https://",
     );
-    refused_with(&["ftp://{}/"], "unsupported scheme 'ftp'");
+    refused_with(&["gopher://{}/"], "unsupported scheme 'gopher'");
 }
 
 #[test]

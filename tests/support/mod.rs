@@ -4,6 +4,8 @@
 //! thread. `Server::finish` joins it, so a handler that panicked fails the test.
 #![allow(dead_code)] // each test file uses a different part of this module
 
+pub mod tls;
+
 use std::io::{ErrorKind, Read, Write};
 use std::net::{Ipv4Addr, SocketAddr, TcpListener, TcpStream};
 use std::thread::{self, JoinHandle};

@@ -1,0 +1,211 @@
+//! Why a handshake failed, in words: which of the usual causes it was, and what
+//! to do about it; and what -v says about a handshake that worked.
+
+use std::net::SocketAddr;
+
+use rustls::{AlertDescription, CertificateError, Error as TlsError, PeerIncompatible};
+
+use super::Seen;
+use super::cert::{Summary, date};
+use crate::duration::Elapsed;
+use crate::error::Error;
+use crate::escape::shown;
+use crate::stream::Failure;
+
+/// The error for a failed handshake. `first` is what the server sent first;
+/// `host` the name the certificate was checked against.
+pub fn handshake_error(
+    failure: Failure,
+    first: &[u8],
+    seen: &Seen,
+    (addr, host, elapsed): (SocketAddr, &str, Elapsed),
+) -> Error {
+    let handshake = |reason: String| Error::TlsHandshake {
+        addr,
+        elapsed,
+        reason,
+    };
+    if first.starts_with(b"HTTP/") {
+        let line = first
+            .split(|&b| b == b'\r' || b == b'\n')
+            .next()
+            .unwrap_or(first);
+        return handshake(format!(
+            "the server answered in plain HTTP (\"{}\"): this port speaks plain HTTP: use http://",
+            shown(line)
+        ));
+    }
+    let error = match failure {
+        Failure::Timeout(_) => return Error::TlsTimeout { addr, elapsed },
+        Failure::Eof => {
+            return handshake("the server closed the connection during the handshake".into());
+        }
+        Failure::Reset => {
+            return handshake("the server reset the connection during the handshake".into());
+        }
+        Failure::Other(e) => e,
+    };
+    let Some(tls) = error.get_ref().and_then(|e| e.downcast_ref::<TlsError>()) else {
+        return handshake(error.to_string());
+    };
+    match tls {
+        TlsError::InvalidCertificate(cause) => Error::TlsCertificate {
+            addr,
+            reason: certificate_reason(cause, seen, host),
+        },
+        TlsError::AlertReceived(AlertDescription::ProtocolVersion)
+        | TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => handshake(
+            "the server offers only TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3".into(),
+        ),
+        TlsError::AlertReceived(AlertDescription::NoApplicationProtocol) => handshake(
+            "the server accepts none of the protocols fetch offers (ALPN http/1.0, http/1.1)"
+                .into(),
+        ),
+        TlsError::AlertReceived(alert) => handshake(format!(
+            "the server refused the handshake with the alert {alert:?}"
+        )),
+        TlsError::InvalidMessage(_) if !first.is_empty() => handshake(format!(
+            "the server's answer is not TLS: it starts with \"{}\"",
+            shown(&first[..first.len().min(40)])
+        )),
+        other => handshake(other.to_string()),
+    }
+}
+
+/// What is wrong with the certificate, and what usually fixes it.
+fn certificate_reason(cause: &CertificateError, seen: &Seen, host: &str) -> String {
+    let leaf = seen
+        .chain
+        .first()
+        .map(|c| Summary::of(c))
+        .unwrap_or_default();
+    let now = unix_now();
+    match cause {
+        CertificateError::UnknownIssuer => {
+            let issuer = leaf.issuer.clone().unwrap_or_else(|| "unknown".into());
+            let own = if leaf.issuer.is_some() && leaf.issuer == leaf.subject {
+                " (the certificate is self-signed)"
+            } else {
+                ""
+            };
+            format!(
+                "it is not signed by a trusted CA: its issuer is {issuer}{own}. For a private CA, give its certificate with --cacert FILE or SSL_CERT_FILE; for a public one, the server may not be sending its intermediate certificate"
+            )
+        }
+        CertificateError::ExpiredContext { not_after, .. } => expired(not_after.as_secs() as i64, now),
+        CertificateError::Expired => leaf.not_after.map_or("it has expired".into(), |t| expired(t, now)),
+        CertificateError::NotValidYetContext { not_before, .. } => {
+            not_yet(not_before.as_secs() as i64, now)
+        }
+        CertificateError::NotValidYet => {
+            leaf.not_before.map_or("it is not valid yet".into(), |t| not_yet(t, now))
+        }
+        CertificateError::NotValidForNameContext { presented, .. } => {
+            wrong_name(host, presented.clone())
+        }
+        CertificateError::NotValidForName => wrong_name(host, leaf.names.clone()),
+        CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
+            "the server's certificate is a CA certificate (CA:TRUE) used as its own end-entity certificate, which is refused even when it is the trusted root: have that CA issue a server certificate, or use -k".into()
+        }
+        CertificateError::BadSignature => "its signature does not verify against its issuer".into(),
+        other => format!("{other:?}"),
+    }
+}
+
+fn expired(not_after: i64, now: i64) -> String {
+    let days = now.saturating_sub(not_after) / 86_400;
+    format!(
+        "it expired on {} ({days} days ago); if that date is wrong, check this machine's clock",
+        date(not_after)
+    )
+}
+
+fn not_yet(not_before: i64, now: i64) -> String {
+    let days = not_before.saturating_sub(now) / 86_400;
+    format!(
+        "it is not valid until {} (in {days} days); if that date is wrong, check this machine's clock",
+        date(not_before)
+    )
+}
+
+fn wrong_name(host: &str, names: Vec<String>) -> String {
+    if names.is_empty() {
+        return format!("it is not valid for {host}, and names no host at all");
+    }
+    format!(
+        "it is not valid for {host}: it is valid for {}",
+        names.join(", ")
+    )
+}
+
+fn unix_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+/// curl's %{ssl_verify_result}: 0 when verified, else OpenSSL's code for the
+/// cause (20 unknown issuer, 10 expired, 9 not yet valid, 62 wrong name,
+/// 18 self-signed as its own CA, 1 anything else).
+pub fn verify_code(seen: &Seen) -> i64 {
+    match &seen.verdict {
+        None | Some(Ok(())) => 0,
+        Some(Err(TlsError::InvalidCertificate(cause))) => match cause {
+            CertificateError::UnknownIssuer => 20,
+            CertificateError::Expired | CertificateError::ExpiredContext { .. } => 10,
+            CertificateError::NotValidYet | CertificateError::NotValidYetContext { .. } => 9,
+            CertificateError::NotValidForName | CertificateError::NotValidForNameContext { .. } => {
+                62
+            }
+            CertificateError::Other(o) if o.to_string().contains("CaUsedAsEndEntity") => 18,
+            _ => 1,
+        },
+        Some(Err(_)) => 1,
+    }
+}
+
+/// The -v lines about the certificate the server presented, verified or not.
+pub fn certificate_lines(seen: &Seen, host: &str) -> Vec<String> {
+    let Some(leaf) = seen.chain.first().map(|c| Summary::of(c)) else {
+        return vec!["no certificate was presented".into()];
+    };
+    let unknown = || "?".to_string();
+    let mut lines = vec![
+        format!(
+            "certificate: subject {}, issuer {}",
+            leaf.subject.clone().unwrap_or_else(unknown),
+            leaf.issuer.clone().unwrap_or_else(unknown)
+        ),
+        format!(
+            "certificate: valid from {} to {}",
+            leaf.not_before.map_or_else(unknown, date),
+            leaf.not_after.map_or_else(unknown, date)
+        ),
+        format!("certificate: names {}", leaf.names.join(", ")),
+    ];
+    lines.push(match &seen.verdict {
+        Some(Ok(())) => format!(
+            "certificate verified: {host} matches, chain of {} trusted",
+            seen.chain.len()
+        ),
+        Some(Err(TlsError::InvalidCertificate(cause))) => {
+            format!(
+                "certificate NOT verified: {}",
+                certificate_reason(cause, seen, host)
+            )
+        }
+        Some(Err(other)) => format!("certificate NOT verified: {other}"),
+        None => "certificate not checked".into(),
+    });
+    lines
+}
+
+/// Why the certificate was not verified, when it was not (for -k's warning).
+pub fn unverified(seen: &Seen, host: &str) -> Option<String> {
+    match &seen.verdict {
+        Some(Err(TlsError::InvalidCertificate(cause))) => {
+            Some(certificate_reason(cause, seen, host))
+        }
+        Some(Err(other)) => Some(other.to_string()),
+        _ => None,
+    }
+}

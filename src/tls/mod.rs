@@ -1,0 +1,332 @@
+//! TLS as one more layer on the connected socket (rustls with ring): the roots to
+//! trust, a verifier that keeps the presented chain and its verdict, the
+//! handshake under the connect deadline, and the stream the transfer reads.
+
+pub mod cert;
+pub mod diagnose;
+mod roots;
+
+use std::io::{self, Read, Write};
+use std::sync::{Arc, Mutex};
+
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{Resumption, WebPkiServerVerifier};
+use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+use rustls::{ClientConfig, ClientConnection, DigitallySignedStruct, SignatureScheme};
+
+use crate::stream::{Failure, Stream, Tcp};
+pub use roots::{RootSource, Roots};
+
+/// What the verifier saw: the chain the server presented and the verdict, kept
+/// even when verification failed (or was skipped with -k), for -v and messages.
+#[derive(Debug, Default, Clone)]
+pub struct Seen {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub verdict: Option<Result<(), rustls::Error>>,
+}
+
+#[derive(Debug)]
+struct Recording {
+    /// `None` when there is no root to verify against (-k with an empty store).
+    inner: Option<Arc<WebPkiServerVerifier>>,
+    insecure: bool,
+    seen: Arc<Mutex<Seen>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl ServerCertVerifier for Recording {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &ServerName<'_>,
+        ocsp: &[u8],
+        now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        let verdict = match &self.inner {
+            Some(inner) => inner
+                .verify_server_cert(end_entity, intermediates, server_name, ocsp, now)
+                .map(|_| ()),
+            None => Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::UnknownIssuer,
+            )),
+        };
+        if let Ok(mut seen) = self.seen.lock() {
+            seen.chain = std::iter::once(end_entity)
+                .chain(intermediates)
+                .map(|c| c.clone().into_owned())
+                .collect();
+            seen.verdict = Some(verdict.clone());
+        }
+        match verdict {
+            Err(_) if self.insecure => Ok(ServerCertVerified::assertion()),
+            other => other.map(|()| ServerCertVerified::assertion()),
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls12_signature(message, cert, dss, algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        let algorithms = &self.provider.signature_verification_algorithms;
+        rustls::crypto::verify_tls13_signature(message, cert, dss, algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+/// A client configuration for one connection, and where its verifier records.
+pub fn client_config(roots: &Roots, insecure: bool) -> (Arc<ClientConfig>, Arc<Mutex<Seen>>) {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let inner = (!roots.store.is_empty())
+        .then(|| {
+            WebPkiServerVerifier::builder_with_provider(
+                Arc::new(roots.store.clone()),
+                provider.clone(),
+            )
+            .build()
+            .ok()
+        })
+        .flatten();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let verifier = Recording {
+        inner,
+        insecure,
+        seen: seen.clone(),
+        provider: provider.clone(),
+    };
+    // The ring provider with TLS 1.2 and 1.3 always builds; the fallback keeps
+    // this free of panics all the same.
+    let builder = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap_or_else(|_| ClientConfig::builder());
+    let mut config = builder
+        .dangerous()
+        .with_custom_certificate_verifier(Arc::new(verifier))
+        .with_no_client_auth();
+    // As curl since 2026: some servers know only one of the two.
+    config.alpn_protocols = vec![b"http/1.0".to_vec(), b"http/1.1".to_vec()];
+    // One request per process: a session cache could never be used.
+    config.resumption = Resumption::disabled();
+    (Arc::new(config), seen)
+}
+
+/// TLS over the clock-bound TCP stream.
+pub struct Tls<'c> {
+    conn: ClientConnection,
+    tcp: Tcp<'c>,
+}
+
+impl<'c> Tls<'c> {
+    pub fn new(conn: ClientConnection, tcp: Tcp<'c>) -> Tls<'c> {
+        Tls { conn, tcp }
+    }
+
+    /// Drives the handshake to its end, every read and write within the connect
+    /// deadline (the handshake is part of connecting, as in curl).
+    pub fn handshake(&mut self) -> Result<(), Failure> {
+        self.tcp.within_connect_deadline(true);
+        let mut result = Ok(());
+        while self.conn.is_handshaking() {
+            if let Err(e) = self.conn.complete_io(&mut self.tcp) {
+                result = Err(Failure::from_io(e));
+                break;
+            }
+        }
+        self.tcp.within_connect_deadline(false);
+        result
+    }
+
+    pub fn connection(&self) -> &ClientConnection {
+        &self.conn
+    }
+
+    /// The first bytes the server sent, to show what answered when it was not TLS.
+    pub fn first_bytes(&self) -> &[u8] {
+        self.tcp.first_bytes()
+    }
+}
+
+impl Read for Tls<'_> {
+    /// Plaintext; `Ok(0)` only after the server's close_notify. A close without
+    /// it is `UnexpectedEof`: the caller decides whether that truncated anything.
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        loop {
+            match self.conn.reader().read(buf) {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                result => return result,
+            }
+            if self.conn.read_tls(&mut self.tcp)? == 0 {
+                // The peer's FIN: rustls now answers the read with EOF or its error.
+                let _ = self.conn.process_new_packets();
+                return match self.conn.reader().read(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        Err(io::ErrorKind::UnexpectedEof.into())
+                    }
+                    result => result,
+                };
+            }
+            self.conn
+                .process_new_packets()
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+        }
+    }
+}
+
+impl Write for Tls<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let n = self.conn.writer().write(bytes)?;
+        self.flush()?;
+        Ok(n)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        while self.conn.wants_write() {
+            self.conn.write_tls(&mut self.tcp)?;
+        }
+        Ok(())
+    }
+}
+
+impl Stream for Tls<'_> {
+    fn readable_now(&self) -> bool {
+        self.tcp.readable_now()
+    }
+
+    /// Our close_notify after a complete response; the server may be gone already.
+    fn finish(&mut self) {
+        self.conn.send_close_notify();
+        let _ = self.flush();
+    }
+
+    fn truncation_matters(&self) -> bool {
+        true
+    }
+}
+
+/// The roots, loaded on a thread started before resolving, so that parsing the
+/// system store (about 3 ms) overlaps the lookup and the connect.
+pub struct RootsLoader {
+    thread: Option<std::thread::JoinHandle<Result<Roots, String>>>,
+    loaded: Option<Result<Roots, String>>,
+}
+
+impl RootsLoader {
+    pub fn start(source: RootSource) -> io::Result<RootsLoader> {
+        let thread = std::thread::Builder::new()
+            .name("roots".into())
+            .spawn(move || Roots::load(&source))?;
+        Ok(RootsLoader {
+            thread: Some(thread),
+            loaded: None,
+        })
+    }
+
+    /// The roots, once loaded; the error (exit 77) names the path and why.
+    pub fn get(&mut self) -> Result<&Roots, crate::error::Error> {
+        if let Some(thread) = self.thread.take() {
+            let loaded = thread
+                .join()
+                .unwrap_or_else(|_| Err("loading the roots failed".into()));
+            self.loaded = Some(loaded);
+        }
+        match &self.loaded {
+            Some(Ok(roots)) => Ok(roots),
+            Some(Err(why)) => Err(crate::error::Error::TlsCaFile(why.clone())),
+            None => Err(crate::error::Error::TlsCaFile(
+                "no roots were loaded".into(),
+            )),
+        }
+    }
+}
+
+/// What `secure` needs besides the socket.
+pub struct Handshake<'a> {
+    pub host: &'a crate::target::Host,
+    pub addr: std::net::SocketAddr,
+    pub roots: &'a Roots,
+    pub insecure: bool,
+    /// -s: no warning for an unverified certificate with -k.
+    pub silent: bool,
+}
+
+/// TLS on the connected socket: the handshake, within the connect deadline, and
+/// its account in -v, -w and, with -k, a warning.
+pub fn secure<'c>(
+    tcp: Tcp<'c>,
+    how: &Handshake,
+    clock: &crate::clock::Clock,
+    report: &mut crate::report::Report,
+) -> Result<Tls<'c>, crate::error::Error> {
+    use crate::error::Error;
+    use crate::target::Host;
+    let (config, seen) = client_config(how.roots, how.insecure);
+    let host = match how.host {
+        Host::Name(name) => name.clone(),
+        Host::Ip(ip) => ip.to_string(),
+    };
+    let name = match how.host {
+        Host::Name(name) => ServerName::try_from(name.clone()),
+        Host::Ip(ip) => Ok(ServerName::from(*ip)),
+    };
+    let conn = name
+        .map_err(anyhow::Error::new)
+        .and_then(|name| ClientConnection::new(config, name).map_err(anyhow::Error::new))
+        .map_err(|e| Error::Local(e.context("starting a TLS connection")))?;
+    report.step(format_args!(
+        "TLS handshake for {host}; roots: {}",
+        how.roots.described
+    ));
+    let mut tls = Tls::new(conn, tcp);
+    let result = tls.handshake();
+    let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    for line in diagnose::certificate_lines(&seen, &host) {
+        report.step(format_args!("{line}"));
+    }
+    if let Err(failure) = result {
+        let context = (how.addr, host.as_str(), clock.elapsed());
+        return Err(diagnose::handshake_error(
+            failure,
+            tls.first_bytes(),
+            &seen,
+            context,
+        ));
+    }
+    let conn = tls.connection();
+    report.tls_done(diagnose::verify_code(&seen));
+    report.step(format_args!(
+        "TLS {} with {}, ALPN {}",
+        conn.protocol_version()
+            .map_or("?".into(), |v| format!("{v:?}")),
+        conn.negotiated_cipher_suite()
+            .map_or("?".into(), |c| format!("{:?}", c.suite())),
+        conn.alpn_protocol()
+            .map_or("none".into(), |p| String::from_utf8_lossy(p).into_owned())
+    ));
+    if let (true, false, Some(reason)) =
+        (how.insecure, how.silent, diagnose::unverified(&seen, &host))
+    {
+        let line = format!(
+            "fetch: warning: the certificate of {} was not verified (-k): {reason}\n",
+            how.addr
+        );
+        let _ = io::stderr().write_all(line.as_bytes());
+    }
+    Ok(tls)
+}

@@ -1,0 +1,158 @@
+//! TLS for the tests: a CA and certificates made at run time (rcgen), and a
+//! rustls server on loopback. Nothing here touches the network.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
+use rustls::{ServerConfig, ServerConnection, StreamOwned, SupportedProtocolVersion};
+
+use super::{Scratch, Server, serve_raw};
+
+/// A certificate authority the tests make and trust.
+pub struct Ca {
+    pub cert: CertificateDer<'static>,
+    pub pem: String,
+    issuer: Issuer<'static, KeyPair>,
+}
+
+/// A server certificate, its chain as the server sends it, and its key.
+pub struct Leaf {
+    pub chain: Vec<CertificateDer<'static>>,
+    pub key: PrivatePkcs8KeyDer<'static>,
+}
+
+impl Ca {
+    pub fn new(name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("a key");
+        let cert = params.self_signed(&key).expect("a CA certificate");
+        Ca {
+            pem: cert.pem(),
+            cert: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A CA signed by this one.
+    pub fn intermediate(&self, name: &str) -> Ca {
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("params");
+        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        params.distinguished_name.push(DnType::CommonName, name);
+        let key = KeyPair::generate().expect("a key");
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("an intermediate");
+        Ca {
+            pem: cert.pem(),
+            cert: cert.der().clone(),
+            issuer: Issuer::new(params, key),
+        }
+    }
+
+    /// A server certificate for `names`, after `tweak` has its say.
+    pub fn leaf(&self, names: &[&str], tweak: impl FnOnce(&mut CertificateParams)) -> Leaf {
+        let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+        let mut params = CertificateParams::new(names.clone()).expect("leaf params");
+        params.distinguished_name.push(
+            DnType::CommonName,
+            names.first().cloned().unwrap_or_default(),
+        );
+        tweak(&mut params);
+        let key = KeyPair::generate().expect("a key");
+        let cert = params.signed_by(&key, &self.issuer).expect("a leaf");
+        Leaf {
+            chain: vec![cert.der().clone()],
+            key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        }
+    }
+
+    /// This CA's certificate as a PEM file in `dir`.
+    pub fn write(&self, dir: &Scratch, name: &str) -> PathBuf {
+        let path = dir.path(name);
+        std::fs::write(&path, &self.pem).expect("write the CA file");
+        path
+    }
+}
+
+/// A self-signed CA:TRUE certificate used as the server's own (rustls refuses
+/// that as an end entity); its PEM to trust.
+pub fn ca_as_leaf(names: &[&str]) -> (Leaf, String) {
+    let names: Vec<String> = names.iter().map(|n| n.to_string()).collect();
+    let mut params = CertificateParams::new(names).expect("params");
+    params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    params
+        .distinguished_name
+        .push(DnType::CommonName, "self-made");
+    let key = KeyPair::generate().expect("a key");
+    let cert = params.self_signed(&key).expect("a certificate");
+    let leaf = Leaf {
+        chain: vec![cert.der().clone()],
+        key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+    };
+    (leaf, cert.pem())
+}
+
+pub type TlsStream = StreamOwned<ServerConnection, TcpStream>;
+
+fn config(leaf: Leaf, versions: &[&'static SupportedProtocolVersion]) -> Arc<ServerConfig> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_no_client_auth()
+        .with_single_cert(leaf.chain, PrivateKeyDer::Pkcs8(leaf.key))
+        .expect("a server certificate");
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Arc::new(config)
+}
+
+/// Serves one TLS connection with `leaf`: the handshake, then the request head,
+/// then `handler`. A handshake the client breaks off ends the server quietly.
+/// `finish` returns the request, prefixed with `SNI=name\n` when one was sent.
+pub fn tls_server(leaf: Leaf, handler: impl FnOnce(&mut TlsStream) + Send + 'static) -> Server {
+    tls_server_with(leaf, rustls::ALL_VERSIONS, handler)
+}
+
+pub fn tls_server_with(
+    leaf: Leaf,
+    versions: &'static [&'static SupportedProtocolVersion],
+    handler: impl FnOnce(&mut TlsStream) + Send + 'static,
+) -> Server {
+    let config = config(leaf, versions);
+    serve_raw(move |mut socket| {
+        let mut conn = ServerConnection::new(config).expect("a server connection");
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut socket).is_err() {
+                return Vec::new();
+            }
+        }
+        let sni = conn.server_name().map(str::to_string);
+        let mut stream = StreamOwned::new(conn, socket);
+        let mut request = Vec::new();
+        let mut byte = [0u8; 1];
+        while !request.ends_with(b"\r\n\r\n") {
+            match stream.read(&mut byte) {
+                Ok(1) => request.push(byte[0]),
+                _ => break,
+            }
+        }
+        handler(&mut stream);
+        let mut seen = sni
+            .map(|s| format!("SNI={s}\n").into_bytes())
+            .unwrap_or_default();
+        seen.extend(request);
+        seen
+    })
+}
+
+/// Ends the response properly: close_notify, then the TCP close.
+pub fn close_notify(stream: &mut TlsStream) {
+    stream.conn.send_close_notify();
+    let _ = stream.flush();
+}
