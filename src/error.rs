@@ -270,8 +270,13 @@ pub enum Error {
         source: std::io::Error,
     },
 
-    #[error("the reply from {addr} is not HTTP: it starts with {start} (is this the right port?)")]
-    NotHttp { addr: SocketAddr, start: String },
+    #[error("the reply from {addr} is not HTTP: it starts with {start} ({hint})")]
+    NotHttp {
+        addr: SocketAddr,
+        start: String,
+        /// What the first bytes suggest: TLS, SSH, or just the wrong port.
+        hint: &'static str,
+    },
 
     #[error("malformed response head from {addr}: {reason}")]
     BadHead { addr: SocketAddr, reason: String },
@@ -581,6 +586,7 @@ mod tests {
             Error::NotHttp {
                 addr: addr(),
                 start: "x".into(),
+                hint: "is this the right port?",
             },
             Error::BadHead {
                 addr: addr(),

@@ -443,9 +443,16 @@ fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {
     match error {
         HeadError::NotHttp => {
             let start = &received[..received.len().min(40)];
+            // A TLS record (handshake or alert, version 3.x) or an SSH banner.
+            let hint = match received {
+                [0x15 | 0x16, 0x03, ..] => "this port speaks TLS: use https://",
+                [b'S', b'S', b'H', b'-', ..] => "this port speaks SSH",
+                _ => "is this the right port?",
+            };
             Error::NotHttp {
                 addr,
                 start: format!("\"{}\"", crate::escape::shown(start)),
+                hint,
             }
         }
         HeadError::TooLarge => Error::BadHead {

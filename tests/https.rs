@@ -3,7 +3,10 @@
 
 mod support;
 
-use std::io::Write;
+use std::io::{Read, Write};
+use std::time::{Duration, Instant};
+
+use predicates::prelude::*;
 
 use predicates::str::contains;
 use support::tls::*;
@@ -93,4 +96,454 @@ fn an_unknown_issuer_is_60_naming_it() {
         .stderr(contains("could not be verified: it is not signed by a trusted CA: its issuer is CN=fetch test CA"))
         .stderr(contains("--cacert FILE or SSL_CERT_FILE"));
     server.finish();
+}
+
+/// Runs fetch against `server` trusting `ca`, with `extra` flags first.
+fn fetch_trusting(
+    ca: &Ca,
+    dir: &Scratch,
+    server: &Server,
+    extra: &[&str],
+) -> assert_cmd::assert::Assert {
+    let cacert = ca.write(dir, "ca.pem");
+    fetch()
+        .args(extra)
+        .args(["--cacert", cacert.to_str().unwrap()])
+        .args(localhost(server))
+        .assert()
+}
+
+#[test]
+fn an_expired_and_a_not_yet_valid_certificate_are_60_with_their_dates() {
+    let dir = Scratch::new("tls-dates");
+    let ca = Ca::new("fetch test CA");
+    let expired = ca.leaf(&["localhost"], |p| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    });
+    let server = tls_server(expired, respond("x"));
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(60)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains("it expired on 2020-01-01 ("))
+        .stderr(contains(
+            " days ago); if that date is wrong, check this machine's clock",
+        ));
+    server.finish();
+
+    let future = ca.leaf(&["localhost"], |p| {
+        p.not_before = rcgen::date_time_ymd(2090, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2091, 1, 1);
+    });
+    let server = tls_server(future, respond("x"));
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(60)
+        .stdout("")
+        .stderr(contains("it is not valid until 2090-01-01 (in "));
+    server.finish();
+}
+
+#[test]
+fn a_certificate_for_another_name_is_60_listing_its_names() {
+    let dir = Scratch::new("tls-name");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["api.test", "10.9.8.7"], |_| {}), respond("x"));
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(60)
+        .stdout("")
+        .stderr(contains("it is not valid for localhost: it is valid for"))
+        .stderr(contains("api.test"))
+        .stderr(contains("10.9.8.7"));
+    server.finish();
+}
+
+#[test]
+fn a_ca_certificate_used_as_the_servers_own_is_60_saying_so() {
+    let dir = Scratch::new("tls-ca-leaf");
+    let (leaf, pem) = ca_as_leaf(&["localhost"]);
+    let cacert = dir.path("self.pem");
+    std::fs::write(&cacert, pem).unwrap();
+    let server = tls_server(leaf, respond("x"));
+    fetch()
+        .args(["--cacert", cacert.to_str().unwrap()])
+        .args(localhost(&server))
+        .assert()
+        .code(60)
+        .stdout("")
+        .stderr(contains(
+            "a CA certificate (CA:TRUE) used as its own end-entity certificate",
+        ));
+    server.finish();
+}
+
+#[test]
+fn a_missing_intermediate_is_60_and_the_whole_chain_works() {
+    let dir = Scratch::new("tls-chain");
+    let root = Ca::new("fetch root CA");
+    let intermediate = root.intermediate("fetch intermediate CA");
+    let server = tls_server(intermediate.leaf(&["localhost"], |_| {}), respond("x"));
+    fetch_trusting(&root, &dir, &server, &[])
+        .code(60)
+        .stdout("")
+        .stderr(contains("its issuer is CN=fetch intermediate CA"))
+        .stderr(contains(
+            "the server may not be sending its intermediate certificate",
+        ));
+    server.finish();
+
+    let mut leaf = intermediate.leaf(&["localhost"], |_| {});
+    leaf.chain.push(intermediate.cert.clone());
+    let server = tls_server(leaf, respond("whole chain"));
+    fetch_trusting(&root, &dir, &server, &[])
+        .code(0)
+        .stdout("whole chain");
+    server.finish();
+}
+
+#[test]
+fn insecure_goes_on_with_a_warning_that_says_why() {
+    let dir = Scratch::new("tls-k");
+    let ca = Ca::new("fetch test CA");
+    let other = Ca::new("some other CA");
+    let expired = |p: &mut rcgen::CertificateParams| {
+        p.not_before = rcgen::date_time_ymd(2019, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2020, 1, 1);
+    };
+    let cases: [(Leaf, &str); 3] = [
+        (
+            ca.leaf(&["localhost"], |_| {}),
+            "it is not signed by a trusted CA",
+        ),
+        (
+            other.leaf(&["localhost"], expired),
+            "it expired on 2020-01-01",
+        ),
+        (
+            other.leaf(&["elsewhere.test"], |_| {}),
+            "it is not valid for localhost",
+        ),
+    ];
+    for (leaf, why) in cases {
+        let server = tls_server(leaf, respond("anyway"));
+        let assert = fetch_trusting(
+            &other,
+            &dir,
+            &server,
+            &["-k", "-w", "\n%{ssl_verify_result}"],
+        )
+        .code(0)
+        .stderr(one_line())
+        .stderr(contains("fetch: warning: the certificate of 127.0.0.1:"))
+        .stderr(contains(format!("was not verified (-k): {why}")));
+        let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+        let (body, code) = stdout.split_once('\n').unwrap();
+        assert_eq!(body, "anyway");
+        assert_ne!(code, "0", "{why}");
+        server.finish();
+    }
+    // -s keeps the warning quiet; the verdict is still in -w.
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("quiet"));
+    fetch_trusting(
+        &other,
+        &dir,
+        &server,
+        &["-k", "-s", "-w", " %{ssl_verify_result}"],
+    )
+    .code(0)
+    .stdout("quiet 20")
+    .stderr("");
+    server.finish();
+}
+
+#[test]
+fn an_unreadable_or_empty_ca_file_is_77_before_anything_is_sent() {
+    let dir = Scratch::new("tls-77");
+    let empty = dir.path("empty.pem");
+    std::fs::write(&empty, "no certificates here\n").unwrap();
+    for (cafile, message) in [
+        (
+            "/nonexistent/ca.pem".to_string(),
+            "cannot read --cacert /nonexistent/ca.pem: ",
+        ),
+        (empty.display().to_string(), "holds no PEM certificate"),
+    ] {
+        let (tell, told) = std::sync::mpsc::channel();
+        let server = serve_raw(move |mut socket| {
+            let mut first = [0u8; 1];
+            let got = socket.read(&mut first).unwrap_or(0);
+            tell.send(got).unwrap();
+            Vec::new()
+        });
+        fetch()
+            .args(["--cacert", &cafile])
+            .args(localhost(&server))
+            .assert()
+            .code(77)
+            .stdout("")
+            .stderr(one_line())
+            .stderr(contains(message));
+        server.finish();
+        assert_eq!(
+            told.recv().unwrap(),
+            0,
+            "no byte, not even a TLS hello, was sent"
+        );
+    }
+}
+
+#[test]
+fn a_silent_listener_is_28_at_the_connect_deadline() {
+    let server = serve_raw(|mut socket| {
+        hold_open(&mut socket, Duration::from_secs(10));
+        Vec::new()
+    });
+    let start = Instant::now();
+    fetch()
+        .args(["--connect-timeout", "1"])
+        .args(localhost(&server))
+        .assert()
+        .code(28)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "connected to 127.0.0.1:{}, but no TLS answer within",
+            server.port()
+        )))
+        .stderr(contains("is this port plain HTTP?"));
+    within(start, 0.8, 3.0);
+    server.finish();
+}
+
+#[test]
+fn a_plain_http_server_on_the_https_port_is_35_quoting_its_answer() {
+    let server = serve_raw(|mut socket| {
+        let mut hello = [0u8; 64];
+        let _ = socket.read(&mut hello);
+        let _ = socket.write_all(b"HTTP/1.0 400 Bad Request\r\nContent-Length: 0\r\n\r\n");
+        Vec::new()
+    });
+    fetch()
+        .args(localhost(&server))
+        .assert()
+        .code(35)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(
+            "the server answered in plain HTTP (\"HTTP/1.0 400 Bad Request\"): this port speaks plain HTTP: use http://",
+        ));
+    server.finish();
+}
+
+#[test]
+fn an_alert_a_reset_and_a_close_during_the_handshake_are_35() {
+    type Answer = fn(std::net::TcpStream);
+    let cases: [(Answer, &str); 3] = [
+        // A fatal protocol_version alert: what a TLS 1.1-only server says.
+        (
+            |mut s| drop(s.write_all(&[0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x46])),
+            "the server offers only TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3",
+        ),
+        (
+            reset,
+            "the server reset the connection during the handshake",
+        ),
+        (
+            |mut s| {
+                // A FIN, not an RST: the hello is read first, then writing shut.
+                let _ = s.shutdown(std::net::Shutdown::Write);
+                hold_open(&mut s, Duration::from_secs(5));
+            },
+            "the server closed the connection during the handshake",
+        ),
+    ];
+    for (answer, message) in cases {
+        let server = serve_raw(move |mut socket| {
+            let mut hello = [0u8; 4096];
+            let _ = socket.read(&mut hello);
+            answer(socket);
+            Vec::new()
+        });
+        fetch()
+            .args(localhost(&server))
+            .assert()
+            .code(35)
+            .stdout("")
+            .stderr(one_line())
+            .stderr(contains(message));
+        server.finish();
+    }
+}
+
+#[test]
+fn without_close_notify_a_length_is_complete_and_a_close_delimited_body_is_56() {
+    let dir = Scratch::new("tls-notify");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\nwhole")
+            .unwrap();
+        // No close_notify: the TCP close only.
+    });
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(0)
+        .stdout("whole");
+    server.finish();
+
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\n\r\nperhaps all")
+            .unwrap();
+    });
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(56)
+        .stdout("perhaps all")
+        .stderr(one_line())
+        .stderr(contains(
+            "closed the connection without TLS close_notify after 11 body bytes",
+        ))
+        .stderr(contains("so it may be truncated"));
+    server.finish();
+
+    // With close_notify the same body is complete.
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\n\r\nsurely all")
+            .unwrap();
+        close_notify(stream);
+    });
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(0)
+        .stdout("surely all");
+    server.finish();
+}
+
+#[test]
+fn a_failure_mid_body_keeps_the_bytes_as_part() {
+    let dir = Scratch::new("tls-part");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream.write_all(b"HTTP/1.0 200 OK\r\n\r\n").unwrap();
+        stream.write_all(&pattern(3000)).unwrap();
+    });
+    let file = dir.path("out.bin");
+    fetch_trusting(&ca, &dir, &server, &["-o", file.to_str().unwrap()])
+        .code(56)
+        .stdout("")
+        .stderr(contains(format!(
+            "the 3000 bytes received are in {}.part",
+            file.display()
+        )));
+    server.finish();
+    assert_same_bytes(
+        &std::fs::read(dir.path("out.bin.part")).unwrap(),
+        &pattern(3000),
+    );
+}
+
+#[test]
+fn tls_1_2_only_and_tls_1_3_only_servers_both_work() {
+    let dir = Scratch::new("tls-versions");
+    let ca = Ca::new("fetch test CA");
+    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
+    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
+    for (versions, name) in [(&TLS12, "TLSv1_2"), (&TLS13, "TLSv1_3")] {
+        let server = tls_server_with(ca.leaf(&["localhost"], |_| {}), versions, respond("v"));
+        fetch_trusting(&ca, &dir, &server, &["-v"])
+            .code(0)
+            .stdout("v")
+            .stderr(contains(format!("TLS {name} with")))
+            .stderr(contains("ALPN http/1.1"));
+        server.finish();
+    }
+}
+
+#[test]
+fn verbose_and_write_out_describe_the_handshake() {
+    let dir = Scratch::new("tls-v");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost", "127.0.0.1"], |_| {}), respond("ok"));
+    let assert = fetch_trusting(
+        &ca,
+        &dir,
+        &server,
+        &["-v", "-w", " %{scheme} %{ssl_verify_result} %{json}"],
+    )
+    .code(0)
+    .stderr(contains("TLS handshake for localhost; roots: --cacert "))
+    .stderr(contains("(1 certificates)"))
+    .stderr(contains(
+        "certificate: subject CN=localhost, issuer CN=fetch test CA",
+    ))
+    .stderr(contains("certificate: valid from 1975-01-01 to 4096-01-01"))
+    .stderr(contains("certificate: names localhost, 127.0.0.1"))
+    .stderr(contains(
+        "certificate verified: localhost matches, chain of 1 trusted",
+    ));
+    let stdout = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    let json: serde_json::Value =
+        serde_json::from_str(stdout.splitn(4, ' ').nth(3).unwrap()).unwrap();
+    assert!(stdout.starts_with("ok HTTPS 0 "), "{stdout}");
+    let appconnect = json["time_appconnect"].as_f64().unwrap();
+    assert!(
+        appconnect >= json["time_connect"].as_f64().unwrap() && appconnect > 0.0,
+        "{json}"
+    );
+    assert!(
+        json["time_starttransfer"].as_f64().unwrap() >= appconnect,
+        "{json}"
+    );
+    assert_eq!(json["url"], format!("https://localhost:{}/", server.port()));
+    server.finish();
+}
+
+#[test]
+fn plain_http_to_a_tls_port_is_8_saying_use_https() {
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("x"));
+    fetch()
+        .arg(format!("http://127.0.0.1:{}/", server.port()))
+        .assert()
+        .code(8)
+        .stderr(one_line())
+        .stderr(contains("this port speaks TLS: use https://"));
+    server.finish();
+}
+
+#[test]
+fn a_certificate_error_is_never_retried_and_a_handshake_failure_is() {
+    let dir = Scratch::new("tls-retry");
+    let ca = Ca::new("fetch test CA");
+    let other = Ca::new("some other CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("x"));
+    fetch_trusting(
+        &other,
+        &dir,
+        &server,
+        &["--retry", "2", "--retry-delay", "10ms"],
+    )
+    .code(60)
+    .stderr(contains("attempt").not());
+    server.finish();
+
+    // Two connections, each closed after the hello: both attempts are made.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let closer = std::thread::spawn(move || {
+        for _ in 0..2 {
+            let (mut socket, _) = listener.accept().unwrap();
+            let mut hello = [0u8; 4096];
+            let _ = socket.read(&mut hello);
+            let _ = socket.shutdown(std::net::Shutdown::Write);
+        }
+    });
+    fetch()
+        .args(["--retry", "1", "--retry-delay", "10ms", "--resolve"])
+        .arg(format!("localhost:{port}:127.0.0.1"))
+        .arg(format!("https://localhost:{port}/"))
+        .assert()
+        .code(35)
+        .stdout("")
+        .stderr(contains("attempt 2 of 2 in 0.0s: TLS handshake failed"));
+    closer.join().unwrap();
 }
