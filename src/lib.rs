@@ -57,11 +57,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     }
     let mut report = Report::new(plan.report.verbose, &clock);
     let mut roots = match &plan.tls {
-        Some(tls) => Some(
-            tls::RootsLoader::start(tls.roots.clone())
-                .context("starting the thread that loads the TLS roots")
-                .map_err(Error::Local)?,
-        ),
+        Some(tls) => Some(tls::RootsLoader::start(tls.roots.clone())?),
         None => None,
     };
     let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report, &mut roots);

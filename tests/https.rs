@@ -38,7 +38,15 @@ fn respond(body: &'static str) -> impl FnOnce(&mut TlsStream) + Send + 'static {
 fn a_valid_chain_via_cacert_fetches_the_body_with_sni() {
     let dir = Scratch::new("tls-ok");
     let ca = Ca::new("fetch test CA");
-    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("secret"));
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        respond("secret")(stream);
+        // fetch ends with its own close_notify: a clean end of the TLS stream.
+        let mut rest = Vec::new();
+        assert!(
+            stream.read_to_end(&mut rest).is_ok(),
+            "no close_notify from fetch"
+        );
+    });
     let cacert = ca.write(&dir, "ca.pem");
     fetch()
         .args(["--cacert", cacert.to_str().unwrap()])
@@ -210,7 +218,12 @@ fn insecure_goes_on_with_a_warning_that_says_why() {
         p.not_before = rcgen::date_time_ymd(2019, 1, 1);
         p.not_after = rcgen::date_time_ymd(2020, 1, 1);
     };
-    let cases: [(Leaf, &str); 3] = [
+    let future = |p: &mut rcgen::CertificateParams| {
+        p.not_before = rcgen::date_time_ymd(2090, 1, 1);
+        p.not_after = rcgen::date_time_ymd(2091, 1, 1);
+    };
+    let intermediate = other.intermediate("an intermediate CA");
+    let cases: [(Leaf, &str); 6] = [
         (
             ca.leaf(&["localhost"], |_| {}),
             "it is not signed by a trusted CA",
@@ -220,8 +233,20 @@ fn insecure_goes_on_with_a_warning_that_says_why() {
             "it expired on 2020-01-01",
         ),
         (
+            other.leaf(&["localhost"], future),
+            "it is not valid until 2090-01-01",
+        ),
+        (
             other.leaf(&["elsewhere.test"], |_| {}),
             "it is not valid for localhost",
+        ),
+        (
+            ca_as_leaf(&["localhost"]).0,
+            "the server's certificate is a CA certificate (CA:TRUE)",
+        ),
+        (
+            intermediate.leaf(&["localhost"], |_| {}),
+            "it is not signed by a trusted CA: its issuer is CN=an intermediate CA",
         ),
     ];
     for (leaf, why) in cases {
@@ -268,27 +293,19 @@ fn an_unreadable_or_empty_ca_file_is_77_before_anything_is_sent() {
         ),
         (empty.display().to_string(), "holds no PEM certificate"),
     ] {
-        let (tell, told) = std::sync::mpsc::channel();
-        let server = serve_raw(move |mut socket| {
-            let mut first = [0u8; 1];
-            let got = socket.read(&mut first).unwrap_or(0);
-            tell.send(got).unwrap();
-            Vec::new()
-        });
+        let witness = Witness::new();
+        let port = witness.target().rsplit(':').next().unwrap().to_string();
         fetch()
-            .args(["--cacert", &cafile])
-            .args(localhost(&server))
+            .args(["--cacert", &cafile, "--resolve"])
+            .arg(format!("localhost:{port}:127.0.0.1"))
+            .arg(format!("https://localhost:{port}/"))
             .assert()
             .code(77)
             .stdout("")
             .stderr(one_line())
             .stderr(contains(message));
-        server.finish();
-        assert_eq!(
-            told.recv().unwrap(),
-            0,
-            "no byte, not even a TLS hello, was sent"
-        );
+        // Read before connecting: not even a TLS hello went out.
+        witness.assert_untouched();
     }
 }
 
@@ -546,4 +563,83 @@ fn a_certificate_error_is_never_retried_and_a_handshake_failure_is() {
         .stdout("")
         .stderr(contains("attempt 2 of 2 in 0.0s: TLS handshake failed"));
     closer.join().unwrap();
+}
+
+#[test]
+fn capath_and_the_other_variables_name_the_roots() {
+    let dir = Scratch::new("tls-capath");
+    let ca = Ca::new("fetch test CA");
+    let cadir = dir.path("cas");
+    std::fs::create_dir(&cadir).unwrap();
+    std::fs::write(cadir.join("ours.pem"), &ca.pem).unwrap();
+    std::fs::write(cadir.join("README"), "not a certificate").unwrap();
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("by dir"));
+    fetch()
+        .args(["--capath", cadir.to_str().unwrap()])
+        .args(localhost(&server))
+        .assert()
+        .code(0)
+        .stdout("by dir");
+    server.finish();
+    for variable in ["SSL_CERT_DIR", "CURL_CA_BUNDLE"] {
+        let roots = if variable == "SSL_CERT_DIR" {
+            cadir.clone()
+        } else {
+            cadir.join("ours.pem")
+        };
+        let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("by env"));
+        fetch()
+            .env(variable, &roots)
+            .arg("-v")
+            .args(localhost(&server))
+            .assert()
+            .code(0)
+            .stdout("by env")
+            .stderr(contains(format!("roots: {variable} {}", roots.display())));
+        server.finish();
+    }
+    // CURL_CA_BUNDLE naming nothing usable is 77, naming the variable.
+    fetch()
+        .env("CURL_CA_BUNDLE", "/nonexistent/bundle.pem")
+        .args(["--resolve", "localhost:9:127.0.0.1", "https://localhost:9/"])
+        .assert()
+        .code(77)
+        .stdout("")
+        .stderr(contains(
+            "cannot read CURL_CA_BUNDLE /nonexistent/bundle.pem",
+        ));
+}
+
+#[test]
+fn no_common_alpn_is_35_saying_so() {
+    let dir = Scratch::new("tls-alpn");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server_alpn(ca.leaf(&["localhost"], |_| {}), &[b"h2"], respond("x"));
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(35)
+        .stdout("")
+        .stderr(contains(
+            "accepts none of the protocols fetch offers (ALPN http/1.0, http/1.1)",
+        ));
+    server.finish();
+}
+
+#[test]
+fn a_corrupt_record_mid_body_is_56_keeping_what_came() {
+    let dir = Scratch::new("tls-corrupt");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream.write_all(b"HTTP/1.0 200 OK\r\n\r\nbefore").unwrap();
+        stream.flush().unwrap();
+        // An application-data record whose bytes decrypt to nothing.
+        let _ = stream.sock.write_all(&[0x17, 0x03, 0x03, 0x00, 0x20]);
+        let _ = stream.sock.write_all(&[0xaa; 32]);
+        hold_open(&mut stream.sock, Duration::from_secs(5));
+    });
+    fetch_trusting(&ca, &dir, &server, &[])
+        .code(56)
+        .stdout("before")
+        .stderr(one_line())
+        .stderr(contains("receiving from 127.0.0.1:"));
+    server.finish();
 }

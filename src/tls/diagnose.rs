@@ -105,7 +105,7 @@ fn certificate_reason(cause: &CertificateError, seen: &Seen, host: &str) -> Stri
         }
         CertificateError::NotValidForName => wrong_name(host, leaf.names.clone()),
         CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
-            "the server's certificate is a CA certificate (CA:TRUE) used as its own end-entity certificate, which is refused even when it is the trusted root: have that CA issue a server certificate, or use -k".into()
+            "the server's certificate is a CA certificate (CA:TRUE) used as its own end-entity certificate, which is refused even when it is the trusted root: have that CA issue a server certificate".into()
         }
         CertificateError::BadSignature => "its signature does not verify against its issuer".into(),
         other => format!("{other:?}"),

@@ -131,11 +131,18 @@ pub fn client_config(roots: &Roots, insecure: bool) -> (Arc<ClientConfig>, Arc<M
 pub struct Tls<'c> {
     conn: ClientConnection,
     tcp: Tcp<'c>,
+    /// A failure that came in the same read as plaintext not yet handed out:
+    /// it is returned once that plaintext is (nothing received is dropped).
+    failed: Option<io::Error>,
 }
 
 impl<'c> Tls<'c> {
     pub fn new(conn: ClientConnection, tcp: Tcp<'c>) -> Tls<'c> {
-        Tls { conn, tcp }
+        Tls {
+            conn,
+            tcp,
+            failed: None,
+        }
     }
 
     /// Drives the handshake to its end, every read and write within the connect
@@ -169,8 +176,12 @@ impl Read for Tls<'_> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         loop {
             match self.conn.reader().read(buf) {
+                Ok(n) if n > 0 => return Ok(n),
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                result => return result,
+                result => return self.failed.take().map_or(result, Err),
+            }
+            if let Some(failed) = self.failed.take() {
+                return Err(failed);
             }
             if self.conn.read_tls(&mut self.tcp)? == 0 {
                 // The peer's FIN: rustls now answers the read with EOF or its error.
@@ -182,9 +193,11 @@ impl Read for Tls<'_> {
                     result => result,
                 };
             }
-            self.conn
-                .process_new_packets()
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e))?;
+            if let Err(e) = self.conn.process_new_packets() {
+                // Plaintext decrypted before the bad record is the user's: the
+                // error waits until it has been read.
+                self.failed = Some(io::Error::new(io::ErrorKind::InvalidData, e));
+            }
         }
     }
 }
@@ -228,10 +241,25 @@ pub struct RootsLoader {
 }
 
 impl RootsLoader {
-    pub fn start(source: RootSource) -> io::Result<RootsLoader> {
+    /// Roots a flag or a variable names are read at once, so that a path that
+    /// cannot be used fails before anything is sent (exit 77); the system store
+    /// loads on a thread.
+    pub fn start(source: RootSource) -> Result<RootsLoader, crate::error::Error> {
+        if source != RootSource::System {
+            let loaded = Roots::load(&source).map_err(crate::error::Error::TlsCaFile)?;
+            return Ok(RootsLoader {
+                thread: None,
+                loaded: Some(Ok(loaded)),
+            });
+        }
         let thread = std::thread::Builder::new()
             .name("roots".into())
-            .spawn(move || Roots::load(&source))?;
+            .spawn(move || Roots::load(&source))
+            .map_err(|e| {
+                let e =
+                    anyhow::Error::new(e).context("starting the thread that loads the TLS roots");
+                crate::error::Error::Local(e)
+            })?;
         Ok(RootsLoader {
             thread: Some(thread),
             loaded: None,

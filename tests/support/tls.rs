@@ -100,7 +100,11 @@ pub fn ca_as_leaf(names: &[&str]) -> (Leaf, String) {
 
 pub type TlsStream = StreamOwned<ServerConnection, TcpStream>;
 
-fn config(leaf: Leaf, versions: &[&'static SupportedProtocolVersion]) -> Arc<ServerConfig> {
+fn config(
+    leaf: Leaf,
+    versions: &[&'static SupportedProtocolVersion],
+    alpn: &[&[u8]],
+) -> Arc<ServerConfig> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
@@ -108,7 +112,7 @@ fn config(leaf: Leaf, versions: &[&'static SupportedProtocolVersion]) -> Arc<Ser
         .with_no_client_auth()
         .with_single_cert(leaf.chain, PrivateKeyDer::Pkcs8(leaf.key))
         .expect("a server certificate");
-    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    config.alpn_protocols = alpn.iter().map(|p| p.to_vec()).collect();
     Arc::new(config)
 }
 
@@ -124,7 +128,22 @@ pub fn tls_server_with(
     versions: &'static [&'static SupportedProtocolVersion],
     handler: impl FnOnce(&mut TlsStream) + Send + 'static,
 ) -> Server {
-    let config = config(leaf, versions);
+    serve_tls(config(leaf, versions, &[b"http/1.1"]), handler)
+}
+
+/// A server that offers only the ALPN protocols `alpn`.
+pub fn tls_server_alpn(
+    leaf: Leaf,
+    alpn: &[&[u8]],
+    handler: impl FnOnce(&mut TlsStream) + Send + 'static,
+) -> Server {
+    serve_tls(config(leaf, rustls::ALL_VERSIONS, alpn), handler)
+}
+
+fn serve_tls(
+    config: Arc<ServerConfig>,
+    handler: impl FnOnce(&mut TlsStream) + Send + 'static,
+) -> Server {
     serve_raw(move |mut socket| {
         let mut conn = ServerConnection::new(config).expect("a server connection");
         while conn.is_handshaking() {
