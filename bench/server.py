@@ -4,6 +4,10 @@
 GET /small  -> a ~170-byte response
 GET /data/NAME -> file NAME of the data directory (argv[2]), sent with sendfile(2)
 
+With `--tls CERT KEY` after the two arguments it speaks TLS (Python's ssl, that is
+OpenSSL): files then go in 1 MiB writes, since sendfile cannot encrypt, and each
+response ends with close_notify.
+
 Each accepted socket gets TCP congestion control cubic (or reno): with this
 machine's default, bbr, loopback is capped near 2.7 GB/s for every client.
 """
@@ -14,6 +18,13 @@ import threading
 
 PORT = int(sys.argv[1])
 DATA = sys.argv[2]
+TLS = None
+if sys.argv[3:4] == ["--tls"]:
+    import ssl
+
+    TLS = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    TLS.load_cert_chain(sys.argv[4], sys.argv[5])
+    TLS.set_alpn_protocols(["http/1.1"])
 SMALL_BODY = b"fetch benchmark: a small response body of about one hundred bytes.\n" * 1
 SMALL = (
     b"HTTP/1.0 200 OK\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n\r\n" % len(SMALL_BODY)
@@ -45,12 +56,21 @@ def handle(conn):
             with open(os.path.join(DATA, path[6:].decode()), "rb") as f:
                 size = os.fstat(f.fileno()).st_size
                 conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
-                conn.sendfile(f)
+                if TLS is None:
+                    conn.sendfile(f)
+                else:
+                    while block := f.read(1 << 20):
+                        conn.sendall(block)
         else:
             conn.sendall(b"HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n")
     except OSError:
         pass
     finally:
+        if TLS is not None:
+            try:
+                conn.unwrap()  # close_notify
+            except (OSError, ValueError):
+                pass
         conn.close()
 
 
@@ -63,7 +83,20 @@ def main():
     while True:
         conn, _ = listener.accept()
         congestion(conn)
-        threading.Thread(target=handle, args=(conn,), daemon=True).start()
+        # TLS writes several small records (session tickets, then the response):
+        # with Nagle each waits for the client's delayed ACK.
+        conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+
+def serve(conn):
+    if TLS is not None:
+        try:
+            conn = TLS.wrap_socket(conn, server_side=True)
+        except (OSError, ValueError):
+            conn.close()
+            return
+    handle(conn)
 
 
 main()

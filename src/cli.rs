@@ -20,14 +20,14 @@ use crate::tls::RootSource;
 use crate::transfer::Rules;
 use crate::writeout::WriteOut;
 
-/// Fetch a URL over plain HTTP/1.0 and say exactly what happened on the wire.
+/// Fetch a URL over HTTP/1.0, plain or TLS, and say exactly what happened on the wire.
 ///
 /// The body goes to stdout unmodified; diagnostics go to stderr; every kind of
 /// failure has its own exit code.
 #[derive(Debug, Parser)]
 #[command(name = "fetch", version)]
 pub struct Args {
-    /// HOST, HOST:PORT, [IPV6]:PORT, an IP address, or http://HOST[:PORT][/PATH]
+    /// HOST, HOST:PORT, [IPV6]:PORT, an IP address, or http(s)://HOST[:PORT][/PATH]
     #[arg(value_name = "TARGET")]
     target: OsString,
 

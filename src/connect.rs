@@ -332,7 +332,12 @@ fn try_connect(addr: SocketAddr, timeout: Option<Duration>) -> Result<TcpStream,
         None => socket.connect(&addr.into()),
     };
     match result {
-        Ok(()) => Ok(socket.into()),
+        // No Nagle: a request, or a TLS handshake's small records, must not wait
+        // for the peer's delayed ACK (up to 40 ms a round), as curl also does.
+        Ok(()) => {
+            let _ = socket.set_tcp_nodelay(true);
+            Ok(socket.into())
+        }
         Err(e) => Err(AttemptError::Failed(classify(&e))),
     }
 }

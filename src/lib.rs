@@ -1,6 +1,7 @@
-//! fetch: one HTTP/1.0 request over a plain TCP socket, with a precise account of
-//! how it went. The modules follow the data: command line → target → resolve and
-//! connect → request → response → output, with one error type for every failure.
+//! fetch: one HTTP/1.0 request over a TCP socket, plain or TLS, with a precise
+//! account of how it went. The modules follow the data: command line → target →
+//! resolve and connect → TLS → request → response → output, with one error type
+//! for every failure.
 
 // The one exception, the signal handler's registration, is in interrupt.rs.
 #![deny(unsafe_code)]

@@ -488,7 +488,7 @@ fn verbose_and_write_out_describe_the_handshake() {
     )
     .code(0)
     .stderr(contains("TLS handshake for localhost; roots: --cacert "))
-    .stderr(contains("(1 certificates)"))
+    .stderr(contains("(1 certificate)"))
     .stderr(contains(
         "certificate: subject CN=localhost, issuer CN=fetch test CA",
     ))

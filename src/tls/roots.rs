@@ -5,6 +5,7 @@
 
 use std::fs;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rustls::RootCertStore;
 use rustls::pki_types::CertificateDer;
@@ -50,7 +51,8 @@ impl RootSource {
 /// A loaded store, and what to call it in -v.
 #[derive(Debug, Clone)]
 pub struct Roots {
-    pub store: RootCertStore,
+    /// Shared with each connection's verifier, not copied.
+    pub store: Arc<RootCertStore>,
     pub described: String,
 }
 
@@ -72,9 +74,16 @@ impl Roots {
             ));
         }
         Ok(Roots {
-            store,
-            described: format!("{described} ({added} certificates)"),
+            store: Arc::new(store),
+            described: format!("{described} ({})", certificates(added)),
         })
+    }
+}
+
+fn certificates(count: usize) -> String {
+    match count {
+        1 => "1 certificate".into(),
+        n => format!("{n} certificates"),
     }
 }
 
@@ -115,8 +124,8 @@ fn system() -> Roots {
     let (added, _) = store.add_parsable_certificates(found.certs);
     if added > 0 {
         return Roots {
-            store,
-            described: format!("the system store ({added} certificates)"),
+            store: Arc::new(store),
+            described: format!("the system store ({})", certificates(added)),
         };
     }
     let store = RootCertStore {
@@ -124,10 +133,10 @@ fn system() -> Roots {
     };
     Roots {
         described: format!(
-            "the compiled-in Mozilla roots ({} certificates; no system store found)",
-            store.len()
+            "the compiled-in Mozilla roots ({}; no system store found)",
+            certificates(store.len())
         ),
-        store,
+        store: Arc::new(store),
     }
 }
 

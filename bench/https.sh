@@ -1,0 +1,102 @@
+#!/usr/bin/env bash
+# HTTPS benchmark: fetch beside curl against one loopback TLS server (bench/server.py
+# --tls, with a CA and certificate made here by openssl), and a plain-HTTP check
+# that TLS costs http:// nothing. Prints medians and ratios. About two minutes.
+# Usage: bench/https.sh [PORT]     Needs: cargo, python3, curl, openssl; installs
+# hyperfine and /usr/bin/time if missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PORT=${1:-18443}
+WORK=$(mktemp -d /tmp/fetch-https-bench.XXXXXX)
+SERVER_PID=""
+cleanup() {
+    [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null || true
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+[ -c /dev/null ] || { echo "/dev/null is not a character device; fix it first" >&2; exit 1; }
+missing=()
+command -v hyperfine >/dev/null || missing+=(hyperfine)
+[ -x /usr/bin/time ] || missing+=(time)
+command -v openssl >/dev/null || missing+=(openssl)
+if [ ${#missing[@]} -gt 0 ]; then
+    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+cargo build --release --locked -q
+F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch
+
+# A CA, and a certificate for bench.test signed by it (ECDSA P-256, as is common).
+cd "$WORK"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -days 30 \
+    -subj "/CN=fetch bench CA" -keyout ca.key -out ca.pem 2>/dev/null
+openssl req -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -subj "/CN=bench.test" \
+    -keyout leaf.key -out leaf.csr 2>/dev/null
+printf 'subjectAltName=DNS:bench.test\nbasicConstraints=CA:FALSE\n' > ext
+openssl x509 -req -in leaf.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 30 \
+    -extfile ext -out leaf.pem 2>/dev/null
+mkdir data
+head -c 1048576 /dev/urandom > data/1m
+for _ in $(seq 1024); do cat data/1m; done > data/1g
+cd - >/dev/null
+
+python3 bench/server.py "$PORT" "$WORK/data" --tls "$WORK/leaf.pem" "$WORK/leaf.key" & SERVER_PID=$!
+PIN="bench.test:$PORT:127.0.0.1"
+URL="https://bench.test:$PORT"
+FETCH="$F --cacert $WORK/ca.pem --resolve $PIN $URL"
+CURL="curl -s --cacert $WORK/ca.pem --resolve $PIN $URL"
+for _ in $(seq 50); do $CURL/small >/dev/null 2>&1 && break; sleep 0.1; done
+
+echo "== exact bytes"
+want=$(sha256sum < "$WORK/data/1m" | cut -d' ' -f1)
+for client in "$FETCH" "$CURL"; do
+    got=$(timeout 30 $client/data/1m | sha256sum | cut -d' ' -f1)
+    [ "$got" = "$want" ] || { echo "different bytes from: $client"; exit 1; }
+done
+size=$(timeout 120 $FETCH/data/1g | wc -c)
+[ "$size" = 1073741824 ] || { echo "fetch returned $size bytes of 1 GiB"; exit 1; }
+
+run() { # NAME, hyperfine args...
+    local name=$1; shift
+    timeout 900 hyperfine --style basic --export-json "$WORK/$name.json" "$@" >/dev/null
+}
+echo "== small HTTPS response"
+run small -N --warmup 10 --runs 200 -n fetch "$FETCH/small" -n curl "$CURL/small"
+echo "== 1 GiB over HTTPS to /dev/null"
+run big -N --warmup 1 --runs 5 -n fetch "$FETCH/data/1g" -n curl "$CURL/data/1g"
+echo "== 1 GiB over HTTPS through a pipe"
+run piped --warmup 1 --runs 5 -n fetch "$FETCH/data/1g | cat >/dev/null" -n curl "$CURL/data/1g | cat >/dev/null"
+echo "== peak RSS"
+: > "$WORK/rss"
+for file in 1m 1g; do
+    for name in fetch curl; do
+        client=$FETCH; [ $name = curl ] && client=$CURL
+        kib=$( { /usr/bin/time -f %M $client/data/$file >/dev/null; } 2>&1 | tail -1)
+        echo "$name $file $kib" >> "$WORK/rss"
+    done
+done
+
+python3 - "$WORK" "$(stat -c %s "$F")" <<'PY'
+import json, sys
+work, binary = sys.argv[1], int(sys.argv[2])
+def medians(name):
+    return {r["command"]: r["median"] for r in json.load(open(f"{work}/{name}.json"))["results"]}
+small, big, piped = (medians(n) for n in ("small", "big", "piped"))
+gib_mb = 1073.741824
+print("\n| measure | fetch | curl | target | result |")
+print("|---|---|---|---|---|")
+print(f"| small HTTPS GET, wall time | {small['fetch']*1000:.2f} ms | {small['curl']*1000:.2f} ms | ≤ 0.25 × curl | {small['fetch']/small['curl']:.2f} × curl |")
+for label, d in (("1 GiB over HTTPS to /dev/null", big), ("1 GiB over HTTPS through a pipe", piped)):
+    f, c = gib_mb / d["fetch"], gib_mb / d["curl"]
+    print(f"| {label} | {f:.0f} MB/s | {c:.0f} MB/s | ≥ 1.0 × curl | {f/c:.2f} × curl |")
+rss = {}
+for line in open(f"{work}/rss"):
+    name, file, kib = line.split()
+    rss[(name, file)] = int(kib)
+cell = lambda n: f"{rss[(n,'1m')]} / {rss[(n,'1g')]} KiB"
+worst = max(rss[("fetch", "1m")], rss[("fetch", "1g")])
+print(f"| peak RSS, 1 MiB / 1 GiB body | {cell('fetch')} | {cell('curl')} | ≤ 3072 KiB, flat | {worst/3072:.2f} × 3 MiB |")
+print(f"\nRelease binary: {binary} bytes ({binary/1024/1024:.2f} MiB)")
+PY
