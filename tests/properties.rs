@@ -184,3 +184,52 @@ proptest! {
         prop_assert_eq!(decoded, body);
     }
 }
+
+/// A real certificate (rcgen), as DER.
+fn certificate_der() -> Vec<u8> {
+    let key = rcgen::KeyPair::generate().expect("a key");
+    let params = rcgen::CertificateParams::new(vec!["a.test".to_string(), "10.0.0.1".to_string()])
+        .expect("params");
+    params
+        .self_signed(&key)
+        .expect("a certificate")
+        .der()
+        .to_vec()
+}
+
+proptest! {
+    /// The certificate summary reads bytes a server sent: whatever they are, it
+    /// returns (what it could read), never panics.
+    #[test]
+    fn certificate_summary_never_panics_on_any_bytes(bytes in proptest::collection::vec(any::<u8>(), 0..600)) {
+        let _ = fetch::tls::cert::Summary::of(&bytes);
+    }
+
+    #[test]
+    fn certificate_summary_never_panics_on_a_damaged_certificate(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8),
+        cut in any::<prop::sample::Index>(),
+    ) {
+        let mut der = certificate_der();
+        for (at, byte) in flips {
+            let i = at.index(der.len());
+            der[i] = byte;
+        }
+        let end = cut.index(der.len() + 1);
+        let _ = fetch::tls::cert::Summary::of(&der[..end]);
+    }
+}
+
+#[test]
+fn certificate_summary_reads_what_rcgen_wrote() {
+    let summary = fetch::tls::cert::Summary::of(&certificate_der());
+    assert_eq!(summary.names, ["a.test", "10.0.0.1"]);
+    assert_eq!(
+        summary.not_before.map(fetch::tls::cert::date).as_deref(),
+        Some("1975-01-01")
+    );
+    assert_eq!(
+        summary.not_after.map(fetch::tls::cert::date).as_deref(),
+        Some("4096-01-01")
+    );
+}

@@ -135,6 +135,10 @@ fn subject_alt_names(extensions: &[u8]) -> Vec<String> {
 /// UTCTime (YYMMDDHHMMSSZ) or GeneralizedTime (YYYYMMDDHHMMSSZ), as UNIX seconds.
 fn time(tag: u8, value: &[u8]) -> Option<i64> {
     let text = std::str::from_utf8(value).ok()?.strip_suffix('Z')?;
+    // Byte offsets below: a non-ASCII character would not split on them.
+    if !text.is_ascii() {
+        return None;
+    }
     let (year, rest) = match tag {
         0x17 if text.len() == 12 => {
             let yy: i64 = text[..2].parse().ok()?;
@@ -190,6 +194,9 @@ mod tests {
             Some("4096-01-01".into())
         );
         assert_eq!(time(0x17, b"garbage"), None);
+        // Twelve bytes, but not ASCII: no slicing across a character.
+        assert_eq!(time(0x17, "0é022900000Z".as_bytes()), None);
+        assert_eq!(time(0x18, "2é00022900000Z".as_bytes()), None);
     }
 
     #[test]
