@@ -30,6 +30,16 @@ pub trait Stream: Read + Write {
         None
     }
 
+    /// Bytes the layer already holds in its own buffer (TLS: decrypted plaintext),
+    /// lent so that they can be written without another copy; empty at a clean
+    /// close. `None`: this layer has no such buffer, read into one instead.
+    fn buffered(&mut self) -> Option<io::Result<&[u8]>> {
+        None
+    }
+
+    /// Marks `count` bytes of what `buffered` lent as used.
+    fn consume(&mut self, _count: usize) {}
+
     /// The response is complete: say goodbye (TLS sends its close_notify).
     fn finish(&mut self) {}
 

@@ -182,19 +182,47 @@ impl Read for Tls<'_> {
     /// Plaintext; `Ok(0)` only after the server's close_notify. A close without
     /// it is `UnexpectedEof`: the caller decides whether that truncated anything.
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let plaintext = self.plaintext()?;
+        let n = plaintext.len().min(buf.len());
+        buf[..n].copy_from_slice(&plaintext[..n]);
+        io::BufRead::consume(&mut self.conn.reader(), n);
+        Ok(n)
+    }
+}
+
+impl Tls<'_> {
+    /// Decrypted bytes in rustls's buffer, reading and decrypting more as needed;
+    /// empty after the server's close_notify, `UnexpectedEof` after a close
+    /// without it.
+    fn plaintext(&mut self) -> io::Result<&[u8]> {
         loop {
-            match self.conn.reader().read(buf) {
-                Ok(n) if n > 0 => return Ok(n),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
-                result => return self.failed.take().map_or(result, Err),
+            // Whether there is something to hand out, asked apart from handing it
+            // out: the borrow of the chunk must not span the reads below.
+            let ready = match self.conn.reader().into_first_chunk() {
+                Ok(chunk) => Ok(chunk.is_empty() && self.failed.is_some()),
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Err(None),
+                Err(e) => Err(Some(e)),
+            };
+            match ready {
+                // Plaintext, or the clean end: hand it out.
+                Ok(false) => return self.conn.reader().into_first_chunk(),
+                // Nothing left before a failure that came with it.
+                Ok(true) => {
+                    return Err(self
+                        .failed
+                        .take()
+                        .unwrap_or_else(|| io::ErrorKind::Other.into()));
+                }
+                Err(Some(e)) => return Err(self.failed.take().unwrap_or(e)),
+                Err(None) => {}
             }
             if let Some(failed) = self.failed.take() {
                 return Err(failed);
             }
             if self.read_tls()? == 0 {
-                // The peer's FIN: rustls now answers the read with EOF or its error.
+                // The peer's FIN: rustls now answers with EOF or its error.
                 let _ = self.conn.process_new_packets();
-                return match self.conn.reader().read(buf) {
+                return match self.conn.reader().into_first_chunk() {
                     Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                         Err(io::ErrorKind::UnexpectedEof.into())
                     }
@@ -208,9 +236,7 @@ impl Read for Tls<'_> {
             }
         }
     }
-}
 
-impl Tls<'_> {
     /// Gives rustls more ciphertext, reading the socket when nothing is pending;
     /// 0 at the peer's close.
     fn read_tls(&mut self) -> io::Result<usize> {
@@ -246,6 +272,14 @@ impl Write for Tls<'_> {
 impl Stream for Tls<'_> {
     fn readable_now(&self) -> bool {
         !self.pending.is_empty() || self.tcp.readable_now()
+    }
+
+    fn buffered(&mut self) -> Option<io::Result<&[u8]>> {
+        Some(self.plaintext())
+    }
+
+    fn consume(&mut self, count: usize) {
+        io::BufRead::consume(&mut self.conn.reader(), count);
     }
 
     /// Our close_notify after a complete response; the server may be gone already.
