@@ -17,8 +17,10 @@ use crate::error::TimeLimit;
 
 /// A connected stream: `read` and `write` wait at most what the clock allows.
 pub trait Stream: Read + Write {
-    /// Whether the peer has sent something (or closed) that a read would get now.
-    fn readable_now(&self) -> bool;
+    /// Whether the peer has sent something a read would return now: data, its
+    /// close, or an error. (TLS: records that carry no data, such as the session
+    /// tickets a server sends after the handshake, are not an answer.)
+    fn readable_now(&mut self) -> bool;
 
     /// splice(2) into `pipe`: only a layer whose bytes are the response's own, as
     /// they come off the socket, can offer it. `None`: read instead.
@@ -143,6 +145,12 @@ impl<'c> Tcp<'c> {
         }
     }
 
+    /// Whether the socket has something a read would get now (data, EOF, error).
+    pub fn socket_readable(&self) -> bool {
+        let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
+        rustix::event::poll(&mut socket, Some(&Timespec::default())).is_ok_and(|n| n > 0)
+    }
+
     /// Waits are bounded by the connect deadline while `connecting`.
     pub fn within_connect_deadline(&mut self, connecting: bool) {
         self.connecting = connecting;
@@ -235,9 +243,8 @@ impl Write for Tcp<'_> {
 }
 
 impl Stream for Tcp<'_> {
-    fn readable_now(&self) -> bool {
-        let mut socket = [PollFd::new(&self.stream, PollFlags::IN)];
-        rustix::event::poll(&mut socket, Some(&Timespec::default())).is_ok_and(|n| n > 0)
+    fn readable_now(&mut self) -> bool {
+        self.socket_readable()
     }
 
     /// splice(2): Linux only, and off with `--cfg fetch_portable`, which tests the

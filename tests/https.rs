@@ -643,3 +643,51 @@ fn a_corrupt_record_mid_body_is_56_keeping_what_came() {
         .stderr(contains("receiving from 127.0.0.1:"));
     server.finish();
 }
+
+#[test]
+fn without_flags_or_variables_the_system_store_or_the_builtin_roots_are_used() {
+    // The test CA is in neither, so the certificate is refused; -v names the store.
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), respond("x"));
+    let assert = fetch()
+        .arg("-v")
+        .args(localhost(&server))
+        .assert()
+        .code(60)
+        .stdout("")
+        .stderr(contains(
+            "not signed by a trusted CA: its issuer is CN=fetch test CA",
+        ));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("roots: the system store (")
+            || stderr.contains("roots: the compiled-in Mozilla roots ("),
+        "{stderr}"
+    );
+    server.finish();
+}
+
+#[test]
+fn a_tls_server_that_stops_reading_the_request_is_29() {
+    let dir = Scratch::new("tls-send-stall");
+    let upload = dir.path("upload.bin");
+    std::fs::write(&upload, pattern(32 << 20)).unwrap();
+    let ca = Ca::new("fetch test CA");
+    let (done, wait_done) = std::sync::mpsc::channel::<()>();
+    let leaf = ca.leaf(&["localhost"], |_| {});
+    // The handshake completes; then the server reads nothing more.
+    let server = tls_server_raw(leaf, move |_stream| {
+        let _ = wait_done.recv_timeout(Duration::from_secs(20));
+    });
+    let start = Instant::now();
+    let data = format!("@{}", upload.display());
+    fetch_trusting(&ca, &dir, &server, &["--read-timeout", "1", "-d", &data])
+        .code(29)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains("stalled after"))
+        .stderr(contains("the server took nothing more for 1.00s"));
+    within(start, 0.8, 3.0);
+    done.send(()).unwrap();
+    server.finish();
+}

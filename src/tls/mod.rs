@@ -270,8 +270,30 @@ impl Write for Tls<'_> {
 }
 
 impl Stream for Tls<'_> {
-    fn readable_now(&self) -> bool {
-        !self.pending.is_empty() || self.tcp.readable_now()
+    /// Only plaintext, a close or an error is an answer: the records the socket
+    /// holds are processed to see (a TLS 1.3 server's session tickets are not).
+    fn readable_now(&mut self) -> bool {
+        loop {
+            match self.conn.reader().into_first_chunk() {
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {}
+                _ => return true,
+            }
+            if self.failed.is_some() {
+                return true;
+            }
+            if self.pending.is_empty() && !self.tcp.socket_readable() {
+                return false;
+            }
+            // The socket is readable (or bytes are pending): this does not block.
+            match self.read_tls() {
+                Ok(0) | Err(_) => return true,
+                Ok(_) => {
+                    if let Err(e) = self.conn.process_new_packets() {
+                        self.failed = Some(io::Error::new(io::ErrorKind::InvalidData, e));
+                    }
+                }
+            }
+        }
     }
 
     fn buffered(&mut self) -> Option<io::Result<&[u8]>> {

@@ -131,6 +131,22 @@ pub fn tls_server_with(
     serve_tls(config(leaf, versions, &[b"http/1.1"]), handler)
 }
 
+/// Like `tls_server`, but `handler` gets the stream right after the handshake,
+/// before anything of the request is read.
+pub fn tls_server_raw(leaf: Leaf, handler: impl FnOnce(&mut TlsStream) + Send + 'static) -> Server {
+    let config = config(leaf, rustls::ALL_VERSIONS, &[b"http/1.1"]);
+    serve_raw(move |mut socket| {
+        let mut conn = ServerConnection::new(config).expect("a server connection");
+        while conn.is_handshaking() {
+            if conn.complete_io(&mut socket).is_err() {
+                return Vec::new();
+            }
+        }
+        handler(&mut StreamOwned::new(conn, socket));
+        Vec::new()
+    })
+}
+
 /// A server that offers only the ALPN protocols `alpn`.
 pub fn tls_server_alpn(
     leaf: Leaf,
