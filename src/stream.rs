@@ -195,8 +195,10 @@ impl Read for Tcp<'_> {
             match self.stream.read(buf) {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 Ok(n) => {
-                    let keep = (64 - self.first.len().min(64)).min(n);
-                    self.first.extend_from_slice(&buf[..keep]);
+                    if self.first.len() < 64 {
+                        let keep = (64 - self.first.len()).min(n);
+                        self.first.extend_from_slice(&buf[..keep]);
+                    }
                     return Ok(n);
                 }
                 Err(e) => return Err(deadline_or(e, wait)),
