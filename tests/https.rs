@@ -691,3 +691,44 @@ fn a_tls_server_that_stops_reading_the_request_is_29() {
     done.send(()).unwrap();
     server.finish();
 }
+
+#[test]
+fn max_time_ends_a_stalled_tls_body_with_29_keeping_what_came() {
+    let dir = Scratch::new("tls-stall");
+    let ca = Ca::new("fetch test CA");
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), |stream| {
+        stream
+            .write_all(b"HTTP/1.0 200 OK\r\nContent-Length: 100\r\n\r\nfirst")
+            .unwrap();
+        stream.flush().unwrap();
+        hold_open(&mut stream.sock, Duration::from_secs(10));
+    });
+    let start = Instant::now();
+    fetch_trusting(&ca, &dir, &server, &["--max-time", "1"])
+        .code(29)
+        .stdout("first")
+        .stderr(one_line())
+        .stderr(contains("--max-time 1.00s ran out"));
+    within(start, 0.8, 3.0);
+    server.finish();
+}
+
+#[test]
+fn output_file_over_tls_appears_complete() {
+    let dir = Scratch::new("tls-o");
+    let ca = Ca::new("fetch test CA");
+    let body = pattern(300_000);
+    let sent = body.clone();
+    let server = tls_server(ca.leaf(&["localhost"], |_| {}), move |stream| {
+        stream.write_all(&ok_response(&sent)).unwrap();
+        close_notify(stream);
+    });
+    let file = dir.path("page.bin");
+    fetch_trusting(&ca, &dir, &server, &["-o", file.to_str().unwrap()])
+        .code(0)
+        .stdout("")
+        .stderr("");
+    server.finish();
+    assert_same_bytes(&std::fs::read(&file).unwrap(), &body);
+    assert_eq!(dir.names(), ["ca.pem", "page.bin"]);
+}
