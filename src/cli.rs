@@ -15,7 +15,7 @@ use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
 use crate::request::{self, Request};
-use crate::target::{Host, Scheme, Target};
+use crate::target::{Host, Target};
 use crate::tls::RootSource;
 use crate::transfer::Rules;
 use crate::writeout::WriteOut;
@@ -158,6 +158,18 @@ pub struct Args {
     /// https: go on when the certificate cannot be verified (a warning says why)
     #[arg(short = 'k', long)]
     insecure: bool,
+
+    /// Follow redirects (3xx with a Location), each on a new connection
+    #[arg(short = 'L', long, conflicts_with = "raw")]
+    location: bool,
+
+    /// With -L, follow at most N redirects (-1: no limit)
+    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(-1..))]
+    max_redirs: i64,
+
+    /// With -L, send credentials (Authorization, Cookie) to other origins too
+    #[arg(long)]
+    location_trusted: bool,
 }
 
 /// --retry and its limits.
@@ -185,6 +197,9 @@ pub struct OutputPlan {
 pub struct ReportPlan {
     /// -v: trace each step on stderr.
     pub verbose: bool,
+    /// Say so on stderr when a redirect is not followed: where a person reads
+    /// stderr, or where stdout is not the terminal (so the note is not lost).
+    pub redirect_note: bool,
     pub write_out: Option<WriteOut>,
     /// -s: no progress bar, no retry announcements.
     pub silent: bool,
@@ -199,6 +214,16 @@ pub struct TlsPlan {
     pub insecure: bool,
 }
 
+/// -L and its limits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Follow {
+    pub on: bool,
+    /// --max-redirs; `None` for no limit.
+    pub max: Option<u32>,
+    /// --location-trusted.
+    pub trusted: bool,
+}
+
 /// Everything a fetch needs, checked and grouped by the stage that uses it:
 /// nothing here can fail to go on the wire.
 #[derive(Debug, Clone)]
@@ -211,8 +236,9 @@ pub struct Plan {
     pub output: OutputPlan,
     pub retry: Retry,
     pub report: ReportPlan,
-    /// `Some` for an https target.
-    pub tls: Option<TlsPlan>,
+    /// For any https hop (and loaded ahead when the target is https).
+    pub tls: TlsPlan,
+    pub follow: Follow,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -254,14 +280,19 @@ impl Args {
         .map_err(Error::Usage)?;
         let lookup = self.lookup(&target)?;
         let request = self.request(&target)?;
-        let tls = (target.scheme == Scheme::Https).then(|| TlsPlan {
+        let tls = TlsPlan {
             roots: RootSource::choose(self.cacert.clone(), self.capath.clone(), |name| {
                 std::env::var(name).ok()
             }),
             insecure: self.insecure,
-        });
+        };
         Ok(Plan {
             tls,
+            follow: Follow {
+                on: self.location,
+                max: u32::try_from(self.max_redirs).ok(),
+                trusted: self.location_trusted,
+            },
             rules: self.rules(terminals),
             output: self.output_plan(terminals),
             timeouts: Timeouts {
@@ -277,6 +308,7 @@ impl Args {
             },
             report: ReportPlan {
                 verbose: self.verbose,
+                redirect_note: !self.silent && (terminals.stderr || !terminals.stdout),
                 silent: self.silent,
                 url: target.url(),
                 write_out: self.write_out,
@@ -304,11 +336,14 @@ impl Args {
             return Ok(Request::raw(bytes));
         }
         let body = self.data.as_deref().map(read_data).transpose()?;
+        let natural = match () {
+            _ if self.head => "HEAD",
+            _ if body.is_some() => "POST",
+            _ => "GET",
+        };
         let method = match &self.method {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
-            None if self.head => "HEAD".into(),
-            None if body.is_some() => "POST".into(),
-            None => "GET".into(),
+            None => natural.to_string(),
         };
         let mut headers = request::merge_headers(
             self.default_headers(target, body.is_some()),
@@ -323,8 +358,12 @@ impl Args {
                 headers.push(("Content-Length".into(), body.len().to_string()));
             }
         }
-        let body = body.as_deref().unwrap_or_default();
-        Ok(Request::new(&method, &target.path, &headers, body))
+        Ok(Request::new(
+            (&method, natural),
+            target,
+            headers,
+            body.unwrap_or_default(),
+        ))
     }
 
     fn default_headers(&self, target: &Target, has_body: bool) -> Vec<(String, String)> {
@@ -360,6 +399,7 @@ impl Args {
 
     fn rules(&self, terminals: Terminals) -> Rules {
         Rules {
+            follow: self.location,
             // With -o the head is for the terminal default only when stdout gets the body.
             include_head: self.head
                 || self.raw
@@ -402,16 +442,12 @@ impl Args {
                 )));
             }
         }
-        let mut pinned = None;
+        let mut pinned = Vec::new();
         for entry in &self.resolve {
-            let (host, port, addrs) = parse_resolve(entry).map_err(Error::Usage)?;
-            // As with curl, a later entry for the same HOST:PORT wins.
-            if matches!(&target.host, Host::Name(name) if name.eq_ignore_ascii_case(&host))
-                && port == target.port
-            {
-                pinned = Some(addrs);
-            }
+            pinned.push(parse_resolve(entry).map_err(Error::Usage)?);
         }
+        // As with curl, a later entry for the same HOST:PORT wins.
+        pinned.reverse();
         Ok(Lookup { pinned, family })
     }
 }
@@ -596,9 +632,13 @@ mod tests {
             "svc.test",
         ])
         .unwrap();
-        assert_eq!(p.lookup.pinned, Some(vec![ip("10.0.0.2")]));
+        let target = &p.target;
+        assert_eq!(
+            p.lookup.pinned_for(&target.host, target.port),
+            Some(&[ip("10.0.0.2")][..])
+        );
         let p = plan(&["--resolve", "svc.test:81:10.0.0.2", "svc.test"]).unwrap();
-        assert_eq!(p.lookup.pinned, None);
+        assert_eq!(p.lookup.pinned_for(&p.target.host, p.target.port), None);
     }
 
     #[test]

@@ -22,6 +22,19 @@ pub enum Family {
     V6,
 }
 
+impl Lookup {
+    /// The addresses --resolve gives for HOST:PORT, if any (the last entry wins).
+    pub fn pinned_for(&self, host: &Host, port: u16) -> Option<&[IpAddr]> {
+        let Host::Name(name) = host else {
+            return None;
+        };
+        self.pinned
+            .iter()
+            .find(|(h, p, _)| h.eq_ignore_ascii_case(name) && *p == port)
+            .map(|(_, _, addrs)| addrs.as_slice())
+    }
+}
+
 impl Family {
     fn admits(self, addr: &SocketAddr) -> bool {
         match self {
@@ -35,8 +48,9 @@ impl Family {
 /// How the target's addresses are found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Lookup {
-    /// From --resolve: these addresses, and no DNS.
-    pub pinned: Option<Vec<IpAddr>>,
+    /// From --resolve: (HOST, PORT, addresses), later entries first; for these,
+    /// no DNS. They hold for every hop of a redirect, as in curl.
+    pub pinned: Vec<(String, u16, Vec<IpAddr>)>,
     pub family: Family,
 }
 
@@ -49,7 +63,7 @@ pub fn resolve(
     clock: &Clock,
     report: &Report,
 ) -> Result<Vec<SocketAddr>, Error> {
-    let addrs: Vec<SocketAddr> = match (&lookup.pinned, host) {
+    let addrs: Vec<SocketAddr> = match (lookup.pinned_for(host, port), host) {
         (Some(pinned), _) => {
             report.step(format_args!(
                 "{host}:{port} pinned by --resolve, DNS not asked"

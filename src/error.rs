@@ -16,6 +16,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (1, "unexpected local failure (e.g. no sockets available)"),
     (2, "invalid command line; nothing was sent"),
     (
+        3,
+        "-L: a redirect's Location is not an http or https URL fetch can follow",
+    ),
+    (
         6,
         "could not resolve the host, or the resolver did not answer in time",
     ),
@@ -41,6 +45,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (
         35,
         "the TLS handshake failed (plain HTTP on the port, an alert, old TLS)",
+    ),
+    (
+        47,
+        "-L: more redirects than --max-redirs allows (the message lists them)",
     ),
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
@@ -146,6 +154,8 @@ classes! {
     TlsCertificate => 60, "tls_certificate", Never;
     TlsCaFile => 77, "tls_ca_file", Never;
     TlsTruncated => 56, "tls_truncated", IfRepeatable;
+    BadLocation => 3, "bad_location", Never;
+    TooManyRedirects => 47, "too_many_redirects", Never;
 }
 
 /// Refused, unreachable or silent: decided here only, from what each address did.
@@ -204,6 +214,21 @@ pub enum Error {
 
     #[error("the TLS certificate of {addr} could not be verified: {reason}")]
     TlsCertificate { addr: SocketAddr, reason: String },
+
+    #[error("cannot follow the redirect from {from} to Location \"{location}\": {why}")]
+    BadLocation {
+        from: String,
+        /// As sent, control bytes escaped and any password hidden.
+        location: String,
+        why: String,
+    },
+
+    #[error("{}", redirects_message(.hops, *.max))]
+    TooManyRedirects {
+        /// Every URL reached, the first one included, then the one not followed.
+        hops: Vec<String>,
+        max: u32,
+    },
 
     /// The roots to trust could not be loaded; the text names the path and why.
     #[error("{0}")]
@@ -383,6 +408,8 @@ impl Error {
             Error::TlsCaFile(_) => Class::TlsCaFile,
             Error::TlsTimeout { .. } => Class::ConnectTimeout,
             Error::TlsTruncated { .. } => Class::TlsTruncated,
+            Error::BadLocation { .. } => Class::BadLocation,
+            Error::TooManyRedirects { .. } => Class::TooManyRedirects,
             Error::PartKept { source, .. } => source.class(),
         }
     }
@@ -500,6 +527,13 @@ fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
             )
         }
     }
+}
+
+fn redirects_message(hops: &[String], max: u32) -> String {
+    format!(
+        "stopped after {max} redirects (--max-redirs {max}): {}",
+        hops.join(" -> ")
+    )
 }
 
 fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<&str>) -> String {
@@ -633,6 +667,15 @@ mod tests {
                 reason: "x".into(),
             },
             Error::TlsCaFile("x".into()),
+            Error::BadLocation {
+                from: "http://a/".into(),
+                location: "ftp://b/".into(),
+                why: "x".into(),
+            },
+            Error::TooManyRedirects {
+                hops: vec!["http://a/".into(), "http://a/".into()],
+                max: 1,
+            },
             Error::TlsTruncated {
                 addr: addr(),
                 elapsed: e,

@@ -27,8 +27,10 @@ pub mod writeout;
 
 use anyhow::Context;
 use cli::Plan;
+use request::Request;
 use std::io::Write;
 use std::time::{Duration, Instant};
+use target::{Scheme, Target};
 
 use clock::Clock;
 use error::{Error, RetryRule, Stop};
@@ -57,9 +59,11 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         out = out.with_progress();
     }
     let mut report = Report::new(plan.report.verbose, &clock);
-    let mut roots = match &plan.tls {
-        Some(tls) => Some(tls::RootsLoader::start(tls.roots.clone())?),
-        None => None,
+    // For an https target the roots load while the name resolves; a redirect to
+    // https loads them when it comes.
+    let mut roots = match plan.target.scheme {
+        Scheme::Https => Some(tls::RootsLoader::start(plan.tls.roots.clone())?),
+        Scheme::Http => None,
     };
     let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report, &mut roots);
     // A quiet stop (the output's reader left, the binary guard) is a success.
@@ -157,6 +161,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
     Some(wait)
 }
 
+/// One attempt: the target, and with -L every hop it is redirected to.
 fn fetch(
     plan: &Plan,
     clock: &Clock,
@@ -164,44 +169,117 @@ fn fetch(
     report: &mut Report,
     roots: &mut Option<tls::RootsLoader>,
 ) -> Result<(), Stop> {
-    let result = exchange(plan, clock, out, report, roots);
-    if let Err(Stop::Failed(error)) = &result {
-        report.step(format_args!("stopped: {error}"));
+    let mut hop = (plan.target.clone(), plan.request.clone());
+    let mut hops = vec![plan.target.url()];
+    loop {
+        let result = exchange(&hop, plan, clock, out, report, roots);
+        let redirect = match result {
+            Ok(Some(redirect)) => redirect,
+            Ok(None) => return Ok(()),
+            Err(stop) => {
+                if let Stop::Failed(error) = &stop {
+                    report.step(format_args!("stopped: {error}"));
+                }
+                return Err(stop);
+            }
+        };
+        let Some(next) = next_hop(&hop, &redirect, plan, report, &mut hops)? else {
+            return Ok(());
+        };
+        hop = next;
     }
-    result
 }
 
-/// Resolve, connect, TLS for https, then the exchange.
+/// Where a redirect goes, and the request for it; `None` when it is not
+/// followed (no -L: a success, with a note).
+fn next_hop(
+    (target, request): &(Target, Request),
+    redirect: &transfer::Redirect,
+    plan: &Plan,
+    report: &mut Report,
+    hops: &mut Vec<String>,
+) -> Result<Option<(Target, Request)>, Error> {
+    let next = target
+        .follow(&redirect.location)
+        .map_err(|why| Error::BadLocation {
+            from: target.url(),
+            location: escape::shown(&target::without_password(&redirect.location)),
+            why,
+        });
+    let shown_next = match &next {
+        Ok(next) => next.url(),
+        Err(_) => escape::shown(&target::without_password(&redirect.location)),
+    };
+    if !plan.follow.on {
+        report.not_followed(&shown_next);
+        if plan.report.redirect_note {
+            // "301 Moved Permanently", without the protocol version.
+            let status = redirect.status_line.split_once(' ').map_or("", |(_, s)| s);
+            let line =
+                format!("fetch: {status} \u{2192} {shown_next} (not followed; -L follows)\n");
+            let _ = std::io::stderr().write_all(line.as_bytes());
+        }
+        return Ok(None);
+    }
+    let next = next?;
+    if let Some(max) = plan.follow.max {
+        if report.figures().num_redirects >= max {
+            report.not_followed(&shown_next);
+            hops.push(shown_next);
+            return Err(Error::TooManyRedirects {
+                hops: std::mem::take(hops),
+                max,
+            });
+        }
+    }
+    let same_origin = target.origin() == next.origin();
+    // --raw cannot be combined with -L, so the request has its parts.
+    let Some((request, dropped)) =
+        request.next_hop(redirect.status, &next, same_origin, plan.follow.trusted)
+    else {
+        return Ok(None);
+    };
+    if dropped {
+        report.step(format_args!(
+            "credentials (Authorization, Cookie) not sent to another origin; --location-trusted sends them"
+        ));
+    }
+    report.redirected(&redirect.status_line, &shown_next);
+    hops.push(shown_next);
+    Ok(Some((next, request)))
+}
+
+/// One hop: resolve, connect, TLS for https, then the exchange.
 fn exchange(
+    (target, request): &(Target, Request),
     plan: &Plan,
     clock: &Clock,
     out: &mut Output,
     report: &mut Report,
     roots: &mut Option<tls::RootsLoader>,
-) -> Result<(), Stop> {
-    let target = &plan.target;
+) -> Result<Option<transfer::Redirect>, Stop> {
     let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
     report.resolved();
     let (stream, addr) = connect::connect(&addrs, clock, report)?;
     let tcp = stream::Tcp::new(stream, clock);
-    let exchange = (&plan.request, &plan.rules);
-    match (&plan.tls, roots) {
-        (Some(tls_plan), Some(loader)) => {
-            let how = tls::Handshake {
-                host: &target.host,
-                addr,
-                roots: loader.get()?,
-                insecure: tls_plan.insecure,
-                silent: plan.report.silent,
-            };
-            let mut tls = tls::secure(tcp, &how, clock, report)?;
-            transfer::exchange(&mut tls, addr, clock, exchange, out, report)
-        }
-        _ => {
-            let mut tcp = tcp;
-            transfer::exchange(&mut tcp, addr, clock, exchange, out, report)
-        }
+    let exchange = (request, &plan.rules);
+    if target.scheme == Scheme::Http {
+        let mut tcp = tcp;
+        return transfer::exchange(&mut tcp, addr, clock, exchange, out, report);
     }
+    let loader = match roots {
+        Some(loader) => loader,
+        None => roots.insert(tls::RootsLoader::start(plan.tls.roots.clone())?),
+    };
+    let how = tls::Handshake {
+        host: &target.host,
+        addr,
+        roots: loader.get()?,
+        insecure: plan.tls.insecure,
+        silent: plan.report.silent,
+    };
+    let mut tls = tls::secure(tcp, &how, clock, report)?;
+    transfer::exchange(&mut tls, addr, clock, exchange, out, report)
 }
 
 #[cfg(test)]

@@ -27,6 +27,13 @@ pub struct Figures {
     pub appconnect: Option<Duration>,
     /// curl's %{ssl_verify_result}: 0 when the certificate was verified.
     pub ssl_verify_result: Option<i64>,
+    /// Redirects followed, and when the last one was (curl's time_redirect).
+    pub num_redirects: u32,
+    pub time_redirect: Option<Duration>,
+    /// The URL of the last hop, when a redirect was followed.
+    pub url_effective: Option<String>,
+    /// Where a redirect would have gone, when it was not followed.
+    pub redirect_url: Option<String>,
 }
 
 #[derive(Debug)]
@@ -57,16 +64,25 @@ impl Report {
     /// Another attempt: its figures replace the last one's; times still count
     /// from the start, and the counters go on.
     pub fn retrying(&mut self) {
-        let Figures {
-            num_connects,
-            num_retries,
-            ..
-        } = self.figures;
+        let (num_connects, num_retries) = (self.figures.num_connects, self.figures.num_retries);
         self.figures = Figures {
             num_connects,
             num_retries: num_retries + 1,
             ..Figures::default()
         };
+    }
+
+    /// A redirect followed to `url`: the next hop's figures replace this one's.
+    pub fn redirected(&mut self, status_line: &str, url: &str) {
+        self.figures.num_redirects += 1;
+        self.figures.time_redirect = Some(self.elapsed());
+        self.figures.url_effective = Some(url.to_string());
+        self.step(format_args!("following {status_line} to {url}"));
+    }
+
+    /// A redirect not followed (no -L, or past --max-redirs).
+    pub fn not_followed(&mut self, url: &str) {
+        self.figures.redirect_url = Some(url.to_string());
     }
 
     pub fn resolved(&mut self) {

@@ -26,14 +26,52 @@ pub struct Request {
     pub is_head: bool,
     /// Only GET and HEAD may be sent again after the server may have seen them.
     pub repeatable: bool,
+    /// What the request was built from, to build the next one on a redirect;
+    /// `None` for --raw, whose bytes are the user's and are not rewritten.
+    parts: Option<Parts>,
 }
 
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Parts {
+    method: String,
+    /// The method without -X (GET, HEAD with -I, POST with -d): what a redirect
+    /// other than 307 and 308 starts from.
+    natural: String,
+    headers: Vec<(String, String)>,
+    body: Vec<u8>,
+}
+
+/// Headers that carry credentials: they go to another origin only with
+/// --location-trusted.
+const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"];
+
+/// Headers that describe the body: they go when the body goes.
+const BODY_HEADERS: [&str; 2] = ["content-length", "content-type"];
+
 impl Request {
-    pub fn new(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Request {
+    /// `method` as sent, `natural` as it would be without -X.
+    pub fn new(
+        (method, natural): (&str, &str),
+        target: &Target,
+        headers: Vec<(String, String)>,
+        body: Vec<u8>,
+    ) -> Request {
+        let parts = Parts {
+            method: method.to_string(),
+            natural: natural.to_string(),
+            headers,
+            body,
+        };
+        Request::from_parts(parts, &target.path)
+    }
+
+    fn from_parts(parts: Parts, path: &str) -> Request {
+        let method = parts.method.as_str();
         Request {
-            bytes: encode(method, path, headers, body),
+            bytes: encode(method, path, &parts.headers, &parts.body),
             is_head: method == "HEAD",
             repeatable: method == "GET" || method == "HEAD",
+            parts: Some(parts),
         }
     }
 
@@ -43,7 +81,66 @@ impl Request {
             is_head: bytes.starts_with(b"HEAD "),
             repeatable: bytes.starts_with(b"GET ") || bytes.starts_with(b"HEAD "),
             bytes,
+            parts: None,
         }
+    }
+
+    pub fn method(&self) -> Option<&str> {
+        self.parts.as_ref().map(|p| p.method.as_str())
+    }
+
+    /// The request for the next hop of a redirect with `status` to `to`
+    /// (RFC 9110, 15.4, as curl's --follow does it): 301 and 302 turn POST into
+    /// GET, 303 turns every method but HEAD into GET, dropping the body and the
+    /// headers that describe it; 307 and 308 keep method and body. A method
+    /// given with -X is kept only on 307 and 308. Host becomes the new
+    /// target's; credentials are dropped on a change of origin unless
+    /// `trusted`. `None` for --raw; else the request and whether credentials
+    /// were dropped.
+    pub fn next_hop(
+        &self,
+        status: u16,
+        to: &Target,
+        same_origin: bool,
+        trusted: bool,
+    ) -> Option<(Request, bool)> {
+        let parts = self.parts.as_ref()?;
+        let keep_body = matches!(status, 307 | 308);
+        let method = match (status, parts.natural.as_str()) {
+            (307 | 308, _) => parts.method.clone(),
+            (303, "HEAD") => "HEAD".into(),
+            (303, _) | (301 | 302, "POST") => "GET".into(),
+            (_, natural) => natural.to_string(),
+        };
+        let mut dropped = false;
+        let mut headers = Vec::new();
+        for (name, value) in &parts.headers {
+            let lower = name.to_ascii_lowercase();
+            if !keep_body && BODY_HEADERS.contains(&lower.as_str()) {
+                continue;
+            }
+            if !same_origin && !trusted && CREDENTIALS.contains(&lower.as_str()) {
+                dropped = true;
+                continue;
+            }
+            let value = if lower == "host" {
+                to.host_header()
+            } else {
+                value.clone()
+            };
+            headers.push((name.clone(), value));
+        }
+        let next = Parts {
+            natural: method.clone(),
+            method,
+            headers,
+            body: if keep_body {
+                parts.body.clone()
+            } else {
+                Vec::new()
+            },
+        };
+        Some((Request::from_parts(next, &to.path), dropped))
     }
 }
 
@@ -150,7 +247,13 @@ mod tests {
     #[test]
     fn get_request_is_exactly_as_documented() {
         let target = Target::parse(b"example.test:8080", Some(b"/x?y")).unwrap();
-        let bytes = Request::new("GET", &target.path, &default_headers(&target), b"").bytes;
+        let bytes = Request::new(
+            ("GET", "GET"),
+            &target,
+            default_headers(&target),
+            Vec::new(),
+        )
+        .bytes;
         let expected = format!(
             "GET /x?y HTTP/1.0\r\nHost: example.test:8080\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n\r\n"
         );
@@ -208,13 +311,89 @@ mod tests {
 
     #[test]
     fn head_and_repeatable_are_decided_from_the_method() {
-        let built = |method| Request::new(method, "/", &[], b"");
+        let target = Target::parse(b"h", None).unwrap();
+        let built = |method| Request::new((method, method), &target, Vec::new(), Vec::new());
         assert!(built("HEAD").is_head && built("HEAD").repeatable);
         assert!(!built("GET").is_head && built("GET").repeatable);
         assert!(!built("POST").repeatable && !built("DELETE").repeatable);
         let raw = Request::raw(b"HEAD / HTTP/1.0\r\n\r\n".to_vec());
         assert!(raw.is_head && raw.repeatable);
         assert!(!Request::raw(b"PUT / HTTP/1.0\r\n\r\n".to_vec()).repeatable);
+    }
+
+    #[test]
+    fn redirects_change_the_method_and_the_body_as_curls_follow_does() {
+        let from = Target::parse(b"a.test", Some(b"/form")).unwrap();
+        let to = Target::parse(b"a.test", Some(b"/next")).unwrap();
+        let headers = vec![
+            ("Host".into(), "a.test".into()),
+            ("Content-Type".into(), FORM_TYPE.into()),
+            ("Content-Length".into(), "3".into()),
+        ];
+        let post = Request::new(("POST", "POST"), &from, headers.clone(), b"a=1".to_vec());
+        let hop = |request: &Request, status| {
+            let (next, _) = request.next_hop(status, &to, true, false).unwrap();
+            String::from_utf8(next.bytes).unwrap()
+        };
+        for status in [301, 302, 303] {
+            assert_eq!(
+                hop(&post, status),
+                "GET /next HTTP/1.0\r\nHost: a.test\r\n\r\n",
+                "{status}"
+            );
+        }
+        for status in [307, 308] {
+            assert!(
+                hop(&post, status).starts_with("POST /next HTTP/1.0\r\n"),
+                "{status}"
+            );
+            assert!(
+                hop(&post, status).ends_with("Content-Length: 3\r\n\r\na=1"),
+                "{status}"
+            );
+        }
+        // -X PUT: kept on 307 and 308 only; else what the request is without -X.
+        let put = Request::new(
+            ("PUT", "GET"),
+            &from,
+            vec![("Host".into(), "a.test".into())],
+            Vec::new(),
+        );
+        assert!(hop(&put, 301).starts_with("GET /next"));
+        assert!(hop(&put, 307).starts_with("PUT /next"));
+        let head = Request::new(("HEAD", "HEAD"), &from, Vec::new(), Vec::new());
+        assert!(hop(&head, 303).starts_with("HEAD /next"));
+        assert!(
+            Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec())
+                .next_hop(301, &to, true, false)
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn credentials_stay_on_the_same_origin_unless_trusted() {
+        let from = Target::parse(b"a.test", None).unwrap();
+        let to = Target::parse(b"b.test", None).unwrap();
+        let headers = vec![
+            ("Host".into(), "a.test".into()),
+            ("Authorization".into(), "Basic eDp5".into()),
+            ("cookie".into(), "s=1".into()),
+            ("X-Other".into(), "kept".into()),
+        ];
+        let get = Request::new(("GET", "GET"), &from, headers, Vec::new());
+        let (elsewhere, dropped) = get.next_hop(302, &to, false, false).unwrap();
+        assert!(dropped);
+        assert_eq!(
+            String::from_utf8(elsewhere.bytes).unwrap(),
+            "GET / HTTP/1.0\r\nHost: b.test\r\nX-Other: kept\r\n\r\n"
+        );
+        let (trusted, dropped) = get.next_hop(302, &to, false, true).unwrap();
+        assert!(
+            !dropped
+                && String::from_utf8_lossy(&trusted.bytes).contains("Authorization: Basic eDp5")
+        );
+        let (same, dropped) = get.next_hop(302, &from, true, false).unwrap();
+        assert!(!dropped && String::from_utf8_lossy(&same.bytes).contains("cookie: s=1"));
     }
 
     #[test]

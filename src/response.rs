@@ -16,6 +16,8 @@ pub struct Head {
     pub body: BodyLength,
     /// `Retry-After` in seconds (RFC 9110, 10.2.3); the HTTP-date form is not used.
     pub retry_after: Option<u64>,
+    /// The `Location` field's value, as sent.
+    pub location: Option<Vec<u8>>,
 }
 
 impl Head {
@@ -166,6 +168,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .and_then(|h| std::str::from_utf8(h.value.trim_ascii()).ok())
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse().ok());
+    let location = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("location"))
+        .map(|h| h.value.trim_ascii().to_vec());
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -173,6 +180,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         status_line: shown(first_line.trim_ascii_end()),
         body,
         retry_after,
+        location,
     })
 }
 

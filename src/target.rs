@@ -134,6 +134,54 @@ impl Target {
         )
     }
 
+    /// Where a redirect's `Location` points, resolved against this target
+    /// (RFC 3986, 5.2): absolute, `//host…`, `/path`, `?query` or a relative
+    /// path. A space becomes `%20`, control bytes and bytes above 0x7f are
+    /// percent-encoded, a fragment is dropped. Only http and https are followed.
+    pub fn follow(&self, location: &[u8]) -> Result<Target, String> {
+        let encoded = encode_location(location.trim_ascii());
+        let reference = encoded.split('#').next().unwrap_or_default();
+        if reference.is_empty() {
+            return Err("it is empty".into());
+        }
+        let scheme_end = reference.find(':').filter(|&i| {
+            let name = &reference[..i];
+            !name.is_empty()
+                && name.starts_with(|c: char| c.is_ascii_alphabetic())
+                && name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        });
+        let absolute = match scheme_end {
+            Some(i) => {
+                let name = &reference[..i];
+                if !name.eq_ignore_ascii_case("http") && !name.eq_ignore_ascii_case("https") {
+                    return Err(format!("fetch follows only http and https, not {name}"));
+                }
+                reference.to_string()
+            }
+            None if reference.starts_with("//") => format!("{}:{reference}", self.scheme.name()),
+            None => {
+                let path = match reference.as_bytes()[0] {
+                    b'/' => remove_dot_segments(reference),
+                    b'?' => format!("{}{reference}", self.path.split('?').next().unwrap_or("/")),
+                    _ => {
+                        let base = self.path.split('?').next().unwrap_or("/");
+                        let dir = &base[..base.rfind('/').map_or(0, |i| i + 1)];
+                        remove_dot_segments(&format!("{dir}{reference}"))
+                    }
+                };
+                format!("{}://{}{path}", self.scheme.name(), self.host_header())
+            }
+        };
+        Target::parse(absolute.as_bytes(), None)
+    }
+
+    /// Scheme, host and port: what must match for credentials to go along.
+    pub fn origin(&self) -> (Scheme, &Host, u16) {
+        (self.scheme, &self.host, self.port)
+    }
+
     /// `host:port`, with IPv6 in brackets.
     pub fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
@@ -219,7 +267,7 @@ fn parse_path(path: &[u8]) -> Result<String, String> {
 
 /// The target as typed, with any password in its authority (`user:PASSWORD@host`)
 /// replaced by `***`: a target is echoed in messages, and those end up in CI logs.
-fn without_password(target: &[u8]) -> Vec<u8> {
+pub fn without_password(target: &[u8]) -> Vec<u8> {
     let start = find(target, b"://").map_or(0, |i| i + 3);
     let end = target[start..]
         .iter()
@@ -258,6 +306,53 @@ fn reject_controls(text: &[u8]) -> Result<(), String> {
             Err(format!("{what} at position {at} is not allowed"))
         }
     }
+}
+
+/// A Location value made safe to send: space, control bytes and bytes above
+/// 0x7f percent-encoded, the rest as the server sent it.
+fn encode_location(location: &[u8]) -> String {
+    let mut out = String::with_capacity(location.len());
+    for &b in location {
+        if b == b' ' || b.is_ascii_control() || !b.is_ascii() {
+            out.push_str(&format!("%{b:02X}"));
+        } else {
+            out.push(b as char);
+        }
+    }
+    out
+}
+
+/// RFC 3986, 5.2.4, on a path that may carry a query: `.` and `..` segments go.
+fn remove_dot_segments(path_and_query: &str) -> String {
+    let (path, query) = match path_and_query.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (path_and_query, None),
+    };
+    let mut segments: Vec<&str> = Vec::new();
+    let parts: Vec<&str> = path.split('/').skip(1).collect();
+    for (i, segment) in parts.iter().enumerate() {
+        let last = i + 1 == parts.len();
+        match *segment {
+            "." => {
+                if last {
+                    segments.push("");
+                }
+            }
+            ".." => {
+                segments.pop();
+                if last {
+                    segments.push("");
+                }
+            }
+            other => segments.push(other),
+        }
+    }
+    let mut out = format!("/{}", segments.join("/"));
+    if let Some(query) = query {
+        out.push('?');
+        out.push_str(query);
+    }
+    out
 }
 
 /// Bytes above 0x7f go out as `%XX` (RFC 3986, 2.1); everything else as given.
@@ -324,6 +419,34 @@ mod tests {
         let t = ok("HTTPS://example.test:80/", None);
         assert_eq!((t.port, t.host_header().as_str()), (80, "example.test:80"));
         assert_eq!(ok("example.test:443", None).scheme, Scheme::Http);
+    }
+
+    #[test]
+    fn locations_resolve_against_the_current_url() {
+        let base = ok("http://a.test:8080/dir/page?x=1", None);
+        let at = |l: &str| base.follow(l.as_bytes()).map(|t| t.url());
+        assert_eq!(at("https://b.test/new"), Ok("https://b.test/new".into()));
+        assert_eq!(at("//c.test/p"), Ok("http://c.test/p".into()));
+        assert_eq!(at("/root?q"), Ok("http://a.test:8080/root?q".into()));
+        assert_eq!(at("?y=2"), Ok("http://a.test:8080/dir/page?y=2".into()));
+        assert_eq!(at("other"), Ok("http://a.test:8080/dir/other".into()));
+        assert_eq!(at("../up/./x"), Ok("http://a.test:8080/up/x".into()));
+        assert_eq!(at("../../.."), Ok("http://a.test:8080/".into()));
+        assert_eq!(at("/a b#frag"), Ok("http://a.test:8080/a%20b".into()));
+        assert_eq!(at("/caf\u{e9}"), Ok("http://a.test:8080/caf%C3%A9".into()));
+        assert_eq!(at("  /trimmed  "), Ok("http://a.test:8080/trimmed".into()));
+        assert_eq!(at("HTTP://D.test"), Ok("http://D.test/".into()));
+    }
+
+    #[test]
+    fn bad_locations_say_why() {
+        let base = ok("http://a.test/", None);
+        let why = |l: &str| base.follow(l.as_bytes()).unwrap_err();
+        assert!(why("ftp://x/").contains("only http and https, not ftp"));
+        assert!(why("javascript:alert(1)").contains("not javascript"));
+        assert!(why("").contains("empty"));
+        assert!(why("http://").contains("the host is empty"));
+        assert!(why("http://u:p@h/").contains("credentials"));
     }
 
     #[test]

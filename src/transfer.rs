@@ -18,9 +18,30 @@ use crate::stream::{Failure, Spliced, Stream};
 const BUF_SIZE: usize = 64 * 1024;
 const HEAD_BUF_SIZE: usize = 4 * 1024;
 
+/// A 3xx response that names where to go (RFC 9110, 15.4; not 304).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Redirect {
+    pub status: u16,
+    pub status_line: String,
+    pub location: Vec<u8>,
+}
+
+impl Redirect {
+    fn of(head: &Head) -> Option<Redirect> {
+        let location = head.location.clone()?;
+        ((300..400).contains(&head.status) && head.status != 304).then(|| Redirect {
+            status: head.status,
+            status_line: head.status_line.clone(),
+            location,
+        })
+    }
+}
+
 /// How the response is taken: the flags that shape it, checked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Rules {
+    /// -L: a redirect's body is neither read nor written; the caller follows it.
+    pub follow: bool,
     /// Write the response head to the output too, not just the body.
     pub include_head: bool,
     /// --fail: a status of 400 or more ends the exchange before any body is written.
@@ -106,7 +127,7 @@ pub fn exchange(
     (request, rules): (&Request, &Rules),
     out: &mut Output,
     report: &mut Report,
-) -> Result<(), Stop> {
+) -> Result<Option<Redirect>, Stop> {
     let mut link = Link {
         stream,
         addr,
@@ -119,6 +140,16 @@ pub fn exchange(
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(request.is_head);
     let head = receive_head(&mut link, &mut reader, &mut buf, out, report, send_error)?;
+    let redirect = Redirect::of(&head);
+    if rules.follow && redirect.is_some() {
+        // The next hop is a new connection; this one's body is not wanted.
+        let head_bytes = &reader.buffered()[..head.len];
+        report.response_head(head_bytes, head.status);
+        if rules.include_head {
+            out.write_head(head_bytes)?;
+        }
+        return Ok(redirect);
+    }
     let head_len = head.len;
     let mut body = start_body(head, &reader, rules, out, report, addr)?;
     let early_body = &reader.buffered()[head_len..];
@@ -136,7 +167,7 @@ pub fn exchange(
             "{ended}: {written} bytes after {received} received"
         ));
     }
-    result
+    result.map(|()| redirect)
 }
 
 /// Reads the head. On failure, whatever arrived is the user's even if it is not a
@@ -524,6 +555,7 @@ mod tests {
         }
         let request = Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec());
         let rules = Rules {
+            follow: false,
             include_head: false,
             fail_on_error: false,
             max_size: None,

@@ -36,6 +36,10 @@ variables! {
     "exitcode" => Exitcode,
     "errormsg" => Errormsg,
     "url" => Url,
+    "url_effective" => UrlEffective,
+    "redirect_url" => RedirectUrl,
+    "num_redirects" => NumRedirects,
+    "time_redirect" => TimeRedirect,
     "scheme" => Scheme,
     "ssl_verify_result" => SslVerifyResult,
     "json" => Json,
@@ -135,7 +139,7 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::TimeNamelookup => format!("{:.6}", seconds(report.figures().namelookup)),
         Var::TimeConnect => format!("{:.6}", seconds(report.figures().connect)),
         Var::TimeAppconnect => format!("{:.6}", seconds(report.figures().appconnect)),
-        Var::Scheme => scheme(ending.url).to_string(),
+        Var::Scheme => scheme(effective(report, ending)).to_string(),
         Var::SslVerifyResult => report.figures().ssl_verify_result.unwrap_or(0).to_string(),
         Var::TimeStarttransfer => format!("{:.6}", seconds(report.figures().starttransfer)),
         Var::TimeTotal => format!("{:.6}", report.elapsed().as_secs_f64()),
@@ -153,8 +157,21 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::Exitcode => ending.error.map_or(0, Error::exit_code).to_string(),
         Var::Errormsg => ending.error.map(Error::to_string).unwrap_or_default(),
         Var::Url => ending.url.to_string(),
+        Var::UrlEffective => effective(report, ending).to_string(),
+        Var::RedirectUrl => report.figures().redirect_url.clone().unwrap_or_default(),
+        Var::NumRedirects => report.figures().num_redirects.to_string(),
+        Var::TimeRedirect => format!("{:.6}", seconds(report.figures().time_redirect)),
         Var::Json => to_json(report, ending).to_string(),
     }
+}
+
+/// The URL of the last hop: the target itself unless a redirect was followed.
+fn effective<'a>(report: &'a Report, ending: &'a Ending) -> &'a str {
+    report
+        .figures()
+        .url_effective
+        .as_deref()
+        .unwrap_or(ending.url)
 }
 
 /// The URL's scheme, as curl's %{scheme} gives it (upper case).
@@ -184,7 +201,11 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "errormsg": ending.error.map(Error::to_string),
         "error_kind": ending.error.map(Error::kind),
         "url": ending.url,
-        "scheme": scheme(ending.url),
+        "url_effective": effective(report, ending),
+        "redirect_url": report.figures().redirect_url,
+        "num_redirects": report.figures().num_redirects,
+        "time_redirect": seconds(report.figures().time_redirect),
+        "scheme": scheme(effective(report, ending)),
         "time_appconnect": seconds(report.figures().appconnect),
         "ssl_verify_result": report.figures().ssl_verify_result.unwrap_or(0),
     })
