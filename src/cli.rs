@@ -159,6 +159,10 @@ pub struct Args {
     #[arg(short = 'k', long)]
     insecure: bool,
 
+    /// Basic authentication; without :PASSWORD it is asked for on the terminal
+    #[arg(short = 'u', long = "user", value_name = "USER[:PASSWORD]")]
+    user: Option<String>,
+
     /// Follow redirects (3xx with a Location), each on a new connection
     #[arg(short = 'L', long, conflicts_with = "raw")]
     location: bool,
@@ -345,10 +349,11 @@ impl Args {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
             None => natural.to_string(),
         };
-        let mut headers = request::merge_headers(
-            self.default_headers(target, body.is_some()),
-            self.user_headers()?,
-        );
+        let mut defaults = self.default_headers(target, body.is_some());
+        if let Some(credentials) = self.credentials(target)? {
+            defaults.push(("Authorization".into(), credentials));
+        }
+        let mut headers = request::merge_headers(defaults, self.user_headers()?);
         if let Some(body) = &body {
             // The length the user gave, if any, is theirs to get wrong (as with curl).
             if !headers
@@ -373,6 +378,26 @@ impl Args {
             defaults.push(("Content-Type".into(), request::FORM_TYPE.into()));
         }
         defaults
+    }
+
+    /// `Basic …` for -u, else for the URL's user and password (curl's order);
+    /// a missing password is asked for on the terminal.
+    fn credentials(&self, target: &Target) -> Result<Option<String>, Error> {
+        let (user, password) = match (&self.user, &target.credentials) {
+            (Some(given), _) => match given.split_once(':') {
+                Some((user, password)) => (user.to_string(), Some(password.to_string())),
+                None => (given.clone(), None),
+            },
+            (None, Some(url)) => (url.user.clone(), url.password.clone()),
+            (None, None) => return Ok(None),
+        };
+        let password = match password {
+            Some(password) => password,
+            None => crate::password::ask(&user).map_err(Error::Usage)?,
+        };
+        use base64::Engine;
+        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        Ok(Some(format!("Basic {token}")))
     }
 
     /// -A and -H, checked; `None` removes a header.

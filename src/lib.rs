@@ -16,6 +16,7 @@ pub mod error;
 pub mod escape;
 pub mod interrupt;
 pub mod output;
+pub mod password;
 pub mod report;
 pub mod request;
 pub mod response;

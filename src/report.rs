@@ -144,7 +144,7 @@ impl Report {
         for line in head.split(|&b| b == b'\n') {
             let line = line.strip_suffix(b"\r").unwrap_or(line);
             if !line.is_empty() {
-                self.line(marker, &shown(line));
+                self.line(marker, &hidden(&shown(line)));
             }
         }
     }
@@ -153,5 +153,41 @@ impl Report {
         let ms = self.elapsed().as_secs_f64() * 1000.0;
         // A trace that cannot be written is not worth failing the fetch for.
         let _ = writeln!(io::stderr().lock(), "{marker} {ms:>9.3}ms {text}");
+    }
+}
+
+/// A header line as the trace shows it: credentials as `[hidden]`, keeping the
+/// scheme (`Authorization: Basic [hidden]`), so a trace can go into a log.
+fn hidden(line: &str) -> String {
+    let Some((name, value)) = line.split_once(':') else {
+        return line.to_string();
+    };
+    let secret = ["authorization", "proxy-authorization"];
+    if !secret.contains(&name.trim().to_ascii_lowercase().as_str()) {
+        return line.to_string();
+    }
+    match value.trim().split_once(' ') {
+        Some((scheme, _)) => format!("{name}: {scheme} [hidden]"),
+        None => format!("{name}: [hidden]"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::hidden;
+
+    #[test]
+    fn credentials_are_hidden_in_the_trace() {
+        assert_eq!(
+            hidden("Authorization: Basic YWxpY2U6czNjcmV0"),
+            "Authorization: Basic [hidden]"
+        );
+        assert_eq!(
+            hidden("proxy-authorization: Bearer x.y.z"),
+            "proxy-authorization: Bearer [hidden]"
+        );
+        assert_eq!(hidden("authorization: token"), "authorization: [hidden]");
+        assert_eq!(hidden("Accept: */*"), "Accept: */*");
+        assert_eq!(hidden("GET / HTTP/1.0"), "GET / HTTP/1.0");
     }
 }

@@ -47,8 +47,28 @@ impl fmt::Display for Host {
     }
 }
 
+/// A user name and password from the URL (`http://user:pw@host/`), decoded.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credentials {
+    pub user: String,
+    /// `None` when the URL gives only a user: it is asked for.
+    pub password: Option<String>,
+}
+
+impl fmt::Debug for Credentials {
+    /// Never the password: a Debug print can end up in a log.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("user", &self.user)
+            .field("password", &self.password.as_ref().map(|_| "[hidden]"))
+            .finish()
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Target {
+    /// From the URL's userinfo; never part of `url()` or any message.
+    pub credentials: Option<Credentials>,
     pub scheme: Scheme,
     pub host: Host,
     pub port: u16,
@@ -84,6 +104,10 @@ impl Target {
 
         let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
         let (authority, url_path) = rest.split_at(authority_end);
+        let (credentials, authority) = match authority.rsplit_once('@') {
+            Some((userinfo, host)) => (Some(credentials(userinfo)), host),
+            None => (None, authority),
+        };
         let (host, port) = parse_authority(authority, scheme.default_port())
             .map_err(|why| format!("{}: {why}", shown()))?;
 
@@ -107,6 +131,7 @@ impl Target {
             }
         };
         Ok(Target {
+            credentials,
             scheme,
             host,
             port,
@@ -174,7 +199,11 @@ impl Target {
                 format!("{}://{}{path}", self.scheme.name(), self.host_header())
             }
         };
-        Target::parse(absolute.as_bytes(), None)
+        let next = Target::parse(absolute.as_bytes(), None)?;
+        if next.credentials.is_some() {
+            return Err("it carries credentials, which fetch does not take from a server".into());
+        }
+        Ok(next)
     }
 
     /// Scheme, host and port: what must match for credentials to go along.
@@ -189,9 +218,6 @@ impl Target {
 }
 
 fn parse_authority(authority: &str, default_port: u16) -> Result<(Host, u16), String> {
-    if authority.contains('@') {
-        return Err("credentials in the target (user@host) are not supported".into());
-    }
     if let Some(bracketed) = authority.strip_prefix('[') {
         let (inside, after) = bracketed
             .split_once(']')
@@ -306,6 +332,40 @@ fn reject_controls(text: &[u8]) -> Result<(), String> {
             Err(format!("{what} at position {at} is not allowed"))
         }
     }
+}
+
+/// `user[:password]`, percent-decoded (RFC 3986, 3.2.1).
+fn credentials(userinfo: &str) -> Credentials {
+    let (user, password) = match userinfo.split_once(':') {
+        Some((user, password)) => (user, Some(password)),
+        None => (userinfo, None),
+    };
+    Credentials {
+        user: percent_decode(user),
+        password: password.map(percent_decode),
+    }
+}
+
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        let hex = bytes
+            .get(i + 1..i + 3)
+            .and_then(|h| std::str::from_utf8(h).ok());
+        match (bytes[i], hex.and_then(|h| u8::from_str_radix(h, 16).ok())) {
+            (b'%', Some(byte)) => {
+                out.push(byte);
+                i += 3;
+            }
+            (byte, _) => {
+                out.push(byte);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8_lossy(&out).into_owned()
 }
 
 /// A Location value made safe to send: space, control bytes and bytes above
@@ -450,6 +510,21 @@ mod tests {
     }
 
     #[test]
+    fn credentials_in_a_url_are_decoded_and_kept_out_of_the_url() {
+        let t = ok("http://al%69ce:s3%3Acret@h.test:8080/p", None);
+        let c = t.credentials.clone().unwrap();
+        assert_eq!(
+            (c.user.as_str(), c.password.as_deref()),
+            ("alice", Some("s3:cret"))
+        );
+        assert_eq!(t.url(), "http://h.test:8080/p");
+        assert!(!format!("{t:?}").contains("s3:cret"));
+        assert_eq!(ok("bob@h.test", None).credentials.unwrap().password, None);
+        assert_eq!(percent_decode("100%"), "100%");
+        assert_eq!(percent_decode("%zz%4"), "%zz%4");
+    }
+
+    #[test]
     fn host_header_has_port_only_when_not_80() {
         assert_eq!(ok("example.test", None).host_header(), "example.test");
         assert_eq!(ok("example.test:81", None).host_header(), "example.test:81");
@@ -482,9 +557,8 @@ mod tests {
         assert!(err("http://h/a", Some("/b")).contains("PATH given twice"));
         assert!(err("::1:99999x", None).contains("brackets"));
         assert!(err("[::1", None).contains("closing"));
-        assert!(err("u@h", None).contains("credentials"));
-        assert!(err("http://u:pw@h/x", None).starts_with("invalid target 'http://u:***@h/x'"));
-        assert!(err("u:p:w@h", None).starts_with("invalid target 'u:***@h'"));
+        assert!(err("http://u:pw@h:0/x", None).starts_with("invalid target 'http://u:***@h:0/x'"));
+        assert!(err("u:p:w@h:0", None).starts_with("invalid target 'u:***@h:0'"));
         assert!(err("http://h/a@b c", None).contains("'http://h/a@b c'"));
         assert!(err("h/x y", None).contains("space"));
         assert!(err("exämple.test", None).contains("punycode"));
