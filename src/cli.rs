@@ -14,6 +14,7 @@ use crate::clock::Timeouts;
 use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
+use crate::proxy::Proxies;
 use crate::request::{self, Request};
 use crate::target::{Host, Target};
 use crate::tls::RootSource;
@@ -163,6 +164,14 @@ pub struct Args {
     #[arg(short = 'u', long = "user", value_name = "USER[:PASSWORD]")]
     user: Option<String>,
 
+    /// Use this HTTP proxy: [http://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default)
+    #[arg(short = 'x', long, value_name = "PROXY")]
+    proxy: Option<String>,
+
+    /// Go direct to these hosts: comma list of names (and their subdomains), IPs, CIDR ranges, or *
+    #[arg(long, value_name = "LIST")]
+    noproxy: Option<String>,
+
     /// Follow redirects (3xx with a Location), each on a new connection
     #[arg(short = 'L', long, conflicts_with = "raw")]
     location: bool,
@@ -243,6 +252,8 @@ pub struct Plan {
     /// For any https hop (and loaded ahead when the target is https).
     pub tls: TlsPlan,
     pub follow: Follow,
+    /// -x, --noproxy and the environment's proxies.
+    pub proxies: Proxies,
 }
 
 /// Parses the process's arguments. `--help` and `--version` print and exit here.
@@ -290,7 +301,12 @@ impl Args {
             }),
             insecure: self.insecure,
         };
+        let proxies = Proxies::choose(self.proxy.as_deref(), self.noproxy.as_deref(), |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(Error::Usage)?;
         Ok(Plan {
+            proxies,
             tls,
             follow: Follow {
                 on: self.location,
@@ -391,13 +407,8 @@ impl Args {
             (None, Some(url)) => (url.user.clone(), url.password.clone()),
             (None, None) => return Ok(None),
         };
-        let password = match password {
-            Some(password) => password,
-            None => crate::password::ask(&user).map_err(Error::Usage)?,
-        };
-        use base64::Engine;
-        let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
-        Ok(Some(format!("Basic {token}")))
+        let basic = crate::password::basic(&user, password.as_deref()).map_err(Error::Usage)?;
+        Ok(Some(basic))
     }
 
     /// -A and -H, checked; `None` removes a header.

@@ -19,11 +19,15 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         3,
         "-L: a redirect's Location is not an http or https URL fetch can follow",
     ),
+    (5, "could not resolve the proxy's host"),
     (
         6,
         "could not resolve the host, or the resolver did not answer in time",
     ),
-    (7, "could not connect: refused or unreachable"),
+    (
+        7,
+        "could not connect: refused or unreachable; or the proxy refused a tunnel",
+    ),
     (
         8,
         "the reply is not HTTP, or its head is malformed or over 64 KiB",
@@ -155,6 +159,8 @@ classes! {
     TlsCaFile => 77, "tls_ca_file", Never;
     TlsTruncated => 56, "tls_truncated", IfRepeatable;
     BadLocation => 3, "bad_location", Never;
+    ProxyResolve => 5, "proxy_resolve", Always;
+    ProxyRefused => 7, "proxy_refused", Always;
     TooManyRedirects => 47, "too_many_redirects", Never;
 }
 
@@ -228,6 +234,20 @@ pub enum Error {
         /// Every URL reached, the first one included, then the one not followed.
         hops: Vec<String>,
         max: u32,
+    },
+
+    /// A failure on the way to a proxy: its class, but the message names the proxy.
+    #[error("proxy {proxy}: {source}")]
+    Proxy { proxy: String, source: Box<Error> },
+
+    /// The proxy did not open a tunnel (CONNECT) for https.
+    #[error("the proxy {proxy} did not open a tunnel to {target}: {answer}")]
+    ProxyConnect {
+        proxy: String,
+        target: String,
+        answer: String,
+        /// It stayed silent until the connect deadline (exit 28, not 7).
+        timed_out: bool,
     },
 
     /// The roots to trust could not be loaded; the text names the path and why.
@@ -409,6 +429,15 @@ impl Error {
             Error::TlsTimeout { .. } => Class::ConnectTimeout,
             Error::TlsTruncated { .. } => Class::TlsTruncated,
             Error::BadLocation { .. } => Class::BadLocation,
+            Error::Proxy { source, .. } => match source.class() {
+                Class::Resolve => Class::ProxyResolve,
+                Class::Refused | Class::Unreachable => Class::ProxyRefused,
+                other => other,
+            },
+            Error::ProxyConnect {
+                timed_out: true, ..
+            } => Class::ConnectTimeout,
+            Error::ProxyConnect { .. } => Class::ProxyRefused,
             Error::TooManyRedirects { .. } => Class::TooManyRedirects,
             Error::PartKept { source, .. } => source.class(),
         }
@@ -667,6 +696,20 @@ mod tests {
                 reason: "x".into(),
             },
             Error::TlsCaFile("x".into()),
+            Error::Proxy {
+                proxy: "p.test:1080 (-x)".into(),
+                source: Box::new(Error::Resolve {
+                    host: "p.test".into(),
+                    elapsed: e,
+                    cause: "x".into(),
+                }),
+            },
+            Error::ProxyConnect {
+                proxy: "p.test:1080 (-x)".into(),
+                target: "a.test:443".into(),
+                answer: "HTTP/1.1 403 Forbidden".into(),
+                timed_out: false,
+            },
             Error::BadLocation {
                 from: "http://a/".into(),
                 location: "ftp://b/".into(),

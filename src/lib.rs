@@ -17,6 +17,7 @@ pub mod escape;
 pub mod interrupt;
 pub mod output;
 pub mod password;
+pub mod proxy;
 pub mod report;
 pub mod request;
 pub mod response;
@@ -259,15 +260,41 @@ fn exchange(
     report: &mut Report,
     roots: &mut Option<tls::RootsLoader>,
 ) -> Result<Option<transfer::Redirect>, Stop> {
-    let addrs = connect::resolve(&target.host, target.port, &plan.lookup, clock, report)?;
+    let proxy = plan.proxies.for_target(target);
+    let (host, port) = match proxy {
+        Some(proxy) => {
+            report.step(format_args!("via proxy {}", proxy.named()));
+            (&proxy.host, proxy.port)
+        }
+        None => (&target.host, target.port),
+    };
+    // On the way to a proxy, a failure keeps its class and names the proxy.
+    let named = |error: Error| match proxy {
+        Some(proxy) => Error::Proxy {
+            proxy: proxy.named(),
+            source: Box::new(error),
+        },
+        None => error,
+    };
+    let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
     report.resolved();
-    let (stream, addr) = connect::connect(&addrs, clock, report)?;
-    let tcp = stream::Tcp::new(stream, clock);
-    let exchange = (request, &plan.rules);
+    let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;
+    let mut tcp = stream::Tcp::new(stream, clock);
     if target.scheme == Scheme::Http {
-        let mut tcp = tcp;
-        return transfer::exchange(&mut tcp, addr, clock, exchange, out, report);
+        let through;
+        let request = match proxy {
+            Some(proxy) => {
+                through = request.through_proxy(target, proxy.authorization()?);
+                &through
+            }
+            None => request,
+        };
+        return transfer::exchange(&mut tcp, addr, clock, (request, &plan.rules), out, report);
     }
+    if let Some(proxy) = proxy {
+        proxy.tunnel(&mut tcp, target, report)?;
+    }
+    let exchange = (request, &plan.rules);
     let loader = match roots {
         Some(loader) => loader,
         None => roots.insert(tls::RootsLoader::start(plan.tls.roots.clone())?),

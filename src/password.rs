@@ -37,3 +37,15 @@ fn read_line(tty: &File, user: &str) -> Option<String> {
     BufReader::new(tty).read_line(&mut line).ok()?;
     Some(line.trim_end_matches(['\r', '\n']).to_string())
 }
+
+/// `Basic …` for an Authorization or Proxy-Authorization header (RFC 7617); a
+/// missing password is asked for.
+pub fn basic(user: &str, password: Option<&str>) -> Result<String, String> {
+    use base64::Engine;
+    let password = match password {
+        Some(password) => password.to_string(),
+        None => ask(user)?,
+    };
+    let token = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+    Ok(format!("Basic {token}"))
+}

@@ -34,6 +34,8 @@ pub struct Figures {
     pub url_effective: Option<String>,
     /// Where a redirect would have gone, when it was not followed.
     pub redirect_url: Option<String>,
+    /// The proxy's answer to CONNECT (curl's %{http_connect}).
+    pub http_connect: Option<u16>,
 }
 
 #[derive(Debug)]
@@ -78,6 +80,12 @@ impl Report {
         self.figures.time_redirect = Some(self.elapsed());
         self.figures.url_effective = Some(url.to_string());
         self.step(format_args!("following {status_line} to {url}"));
+    }
+
+    /// The proxy answered CONNECT with `status`.
+    pub fn tunnel(&mut self, status: u16) {
+        self.figures.http_connect = Some(status);
+        self.step(format_args!("proxy answered CONNECT with {status}"));
     }
 
     /// A redirect not followed (no -L, or past --max-redirs).

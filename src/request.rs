@@ -85,6 +85,22 @@ impl Request {
         }
     }
 
+    /// The request as a proxy takes it: the request line names the whole URL
+    /// (RFC 9112, 3.2.2, absolute-form), and the proxy's own credentials go in
+    /// Proxy-Authorization. --raw bytes go as they are.
+    pub fn through_proxy(&self, target: &Target, proxy_authorization: Option<String>) -> Request {
+        let Some(parts) = &self.parts else {
+            return self.clone();
+        };
+        let mut parts = parts.clone();
+        if let Some(credentials) = proxy_authorization {
+            parts
+                .headers
+                .push(("Proxy-Authorization".into(), credentials));
+        }
+        Request::from_parts(parts, &target.url())
+    }
+
     pub fn method(&self) -> Option<&str> {
         self.parts.as_ref().map(|p| p.method.as_str())
     }

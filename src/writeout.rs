@@ -39,6 +39,7 @@ variables! {
     "url_effective" => UrlEffective,
     "redirect_url" => RedirectUrl,
     "num_redirects" => NumRedirects,
+    "http_connect" => HttpConnect,
     "time_redirect" => TimeRedirect,
     "scheme" => Scheme,
     "ssl_verify_result" => SslVerifyResult,
@@ -160,6 +161,7 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::UrlEffective => effective(report, ending).to_string(),
         Var::RedirectUrl => report.figures().redirect_url.clone().unwrap_or_default(),
         Var::NumRedirects => report.figures().num_redirects.to_string(),
+        Var::HttpConnect => format!("{:03}", report.figures().http_connect.unwrap_or(0)),
         Var::TimeRedirect => format!("{:.6}", seconds(report.figures().time_redirect)),
         Var::Json => to_json(report, ending).to_string(),
     }
@@ -204,6 +206,7 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "url_effective": effective(report, ending),
         "redirect_url": report.figures().redirect_url,
         "num_redirects": report.figures().num_redirects,
+        "http_connect": report.figures().http_connect.unwrap_or(0),
         "time_redirect": seconds(report.figures().time_redirect),
         "scheme": scheme(effective(report, ending)),
         "time_appconnect": seconds(report.figures().appconnect),
