@@ -206,9 +206,10 @@ impl Target {
         Ok(next)
     }
 
-    /// Scheme, host and port: what must match for credentials to go along.
-    pub fn origin(&self) -> (Scheme, &Host, u16) {
-        (self.scheme, &self.host, self.port)
+    /// Scheme, host (case aside) and port, the default one counted as given:
+    /// what must match for credentials to go along (RFC 6454).
+    pub fn origin(&self) -> (Scheme, String, u16) {
+        (self.scheme, self.host.to_string().to_ascii_lowercase(), self.port)
     }
 
     /// `host:port`, with IPv6 in brackets.
@@ -496,6 +497,16 @@ mod tests {
         assert_eq!(at("/caf\u{e9}"), Ok("http://a.test:8080/caf%C3%A9".into()));
         assert_eq!(at("  /trimmed  "), Ok("http://a.test:8080/trimmed".into()));
         assert_eq!(at("HTTP://D.test"), Ok("http://D.test/".into()));
+    }
+
+    #[test]
+    fn origins_differ_by_scheme_host_or_port_only() {
+        let origin = |url: &str| ok(url, None).origin();
+        assert_eq!(origin("http://A.test/x"), origin("http://a.test:80/y"));
+        assert_eq!(origin("https://a.test/"), origin("https://a.test:443/"));
+        assert_ne!(origin("http://a.test/"), origin("https://a.test/"));
+        assert_ne!(origin("http://a.test/"), origin("http://b.test/"));
+        assert_ne!(origin("http://a.test/"), origin("http://a.test:8080/"));
     }
 
     #[test]
