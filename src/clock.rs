@@ -18,7 +18,7 @@ pub struct Timeouts {
 #[derive(Debug, Clone, Copy)]
 pub struct Clock {
     start: Instant,
-    /// Where the connect deadline counts from: each attempt gets the whole of it.
+    /// Where the connect deadline counts from: each connection gets the whole of it.
     attempt_start: Instant,
     timeouts: Timeouts,
 }
@@ -33,8 +33,9 @@ impl Clock {
         }
     }
 
-    /// A retry: the connect deadline starts again; --max-time does not.
-    pub fn new_attempt(&mut self) {
+    /// A new connection (a retry, or a redirect's next hop): the connect deadline
+    /// starts again; --max-time does not.
+    pub fn new_connection(&mut self) {
         self.attempt_start = Instant::now();
     }
 

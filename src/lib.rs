@@ -114,7 +114,7 @@ fn fetch_with_retries(
             let _ = std::io::stderr().write_all(line.as_bytes());
         }
         std::thread::sleep(wait);
-        clock.new_attempt();
+        clock.new_connection();
         report.retrying();
         result = fetch(plan, clock, out, report, roots);
     }
@@ -166,7 +166,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
 /// One attempt: the target, and with -L every hop it is redirected to.
 fn fetch(
     plan: &Plan,
-    clock: &Clock,
+    clock: &mut Clock,
     out: &mut Output,
     report: &mut Report,
     roots: &mut Option<tls::RootsLoader>,
@@ -189,6 +189,7 @@ fn fetch(
             return Ok(());
         };
         hop = next;
+        clock.new_connection();
     }
 }
 

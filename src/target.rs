@@ -209,7 +209,11 @@ impl Target {
     /// Scheme, host (case aside) and port, the default one counted as given:
     /// what must match for credentials to go along (RFC 6454).
     pub fn origin(&self) -> (Scheme, String, u16) {
-        (self.scheme, self.host.to_string().to_ascii_lowercase(), self.port)
+        (
+            self.scheme,
+            self.host.to_string().to_ascii_lowercase(),
+            self.port,
+        )
     }
 
     /// `host:port`, with IPv6 in brackets.

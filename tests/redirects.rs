@@ -336,3 +336,27 @@ fn http_to_https_and_back() {
             .starts_with("GET /end HTTP/1.0\r\n")
     );
 }
+
+#[test]
+fn each_hop_has_its_own_connect_deadline() {
+    // The first hop answers after 1.5 s; the second cannot connect at all. Its
+    // connect timeout (1 s) counts from its own start, not the command's.
+    let hole = blackhole();
+    let to = format!("http://{}/", hole.addr);
+    let server = serve(move |stream| {
+        std::thread::sleep(Duration::from_millis(1500));
+        stream
+            .write_all(moved("302 Found", &to).as_bytes())
+            .unwrap();
+    });
+    let start = std::time::Instant::now();
+    fetch()
+        .args(["-L", "--connect-timeout", "1", &server.target()])
+        .assert()
+        .code(28)
+        .stdout("")
+        .stderr(contains(format!("connect timed out to {}", hole.addr)));
+    let took = start.elapsed();
+    assert!(took >= Duration::from_millis(2300), "took {took:?}");
+    server.finish();
+}
