@@ -68,7 +68,7 @@ pub struct Args {
     include: bool,
 
     /// Print only the body, exactly as received [default when stdout is not a terminal]
-    #[arg(short = 'b', long, overrides_with = "include")]
+    #[arg(long, overrides_with = "include")]
     body: bool,
 
     /// The request method [default: GET, or POST with --data]
@@ -83,12 +83,44 @@ pub struct Args {
     #[arg(short = 'A', long, value_name = "STRING")]
     user_agent: Option<String>,
 
-    /// Send DATA as the request body; @FILE sends a file, @- standard input
+    /// Send DATA as the request body (repeated: joined with &); @FILE sends a file, @- standard input
     #[arg(short = 'd', long, value_name = "DATA")]
-    data: Option<OsString>,
+    data: Vec<OsString>,
+
+    /// Like -d, URL-encoded; curl's forms: CONTENT, =CONTENT, NAME=CONTENT, @FILE, NAME@FILE
+    #[arg(long, value_name = "DATA")]
+    data_urlencode: Vec<OsString>,
+
+    /// Send the -d data as the URL's query string, in a GET
+    #[arg(short = 'G', long)]
+    get: bool,
+
+    /// Send DATA as JSON (Content-Type and Accept: application/json); @FILE and @- as for -d
+    #[arg(long, value_name = "DATA", conflicts_with_all = ["data", "data_urlencode", "get"])]
+    json: Option<OsString>,
+
+    /// Send cookies: 'NAME=VALUE; NAME2=VALUE2' as the Cookie header
+    #[arg(short = 'b', long, value_name = "NAME=VALUE; ...")]
+    cookie: Option<String>,
+
+    /// The Referer header
+    #[arg(short = 'e', long, value_name = "URL")]
+    referer: Option<String>,
+
+    /// Accepted for curl's sake: fetch always shows errors, with -s too
+    #[arg(short = 'S', long)]
+    show_error: bool,
+
+    /// Accepted for curl's sake: the progress bar is fetch's own
+    #[arg(short = '#', long)]
+    progress_bar: bool,
+
+    /// -d and --data-urlencode values, in the order given (filled after parsing).
+    #[arg(skip)]
+    data_parts: Vec<(bool, OsString)>,
 
     /// Send HEAD and print the response head
-    #[arg(short = 'I', long, conflicts_with_all = ["data", "method", "body"])]
+    #[arg(short = 'I', long, conflicts_with_all = ["data", "data_urlencode", "json", "method", "body"])]
     head: bool,
 
     /// Exit 22 without writing the body when the HTTP status is 400 or more
@@ -96,7 +128,7 @@ pub struct Args {
     fail: bool,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "head", "body"])]
+    #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "head", "body", "cookie", "referer"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)
@@ -184,6 +216,8 @@ pub struct Args {
     #[arg(long)]
     location_trusted: bool,
 }
+
+const JSON_TYPE: &str = "application/json";
 
 /// --retry and its limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -282,7 +316,8 @@ pub fn parse_from(
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return Err(Error::Usage(one_line(&e))),
     };
-    let args = Args::from_arg_matches(&matches).map_err(|e| Error::Usage(one_line(&e)))?;
+    let mut args = Args::from_arg_matches(&matches).map_err(|e| Error::Usage(one_line(&e)))?;
+    args.data_parts = data_parts(&matches);
     args.into_plan(terminals)
 }
 
@@ -355,7 +390,19 @@ impl Args {
             }
             return Ok(Request::raw(bytes));
         }
-        let body = self.data.as_deref().map(read_data).transpose()?;
+        let (body, content_type) = self.body()?;
+        // -G: the data goes in the query string of a GET (or HEAD with -I).
+        let (body, path) = match (self.get, body) {
+            (true, Some(data)) => {
+                let joiner = if target.path.contains('?') { "&" } else { "?" };
+                (None, format!("{}{joiner}{}", target.path, query(&data)?))
+            }
+            (_, body) => (body, target.path.clone()),
+        };
+        let target = &Target {
+            path,
+            ..target.clone()
+        };
         let natural = match () {
             _ if self.head => "HEAD",
             _ if body.is_some() => "POST",
@@ -365,7 +412,7 @@ impl Args {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
             None => natural.to_string(),
         };
-        let mut defaults = self.default_headers(target, body.is_some());
+        let mut defaults = self.default_headers(target, body.as_ref().map(|_| content_type));
         if let Some(credentials) = self.credentials(target)? {
             defaults.push(("Authorization".into(), credentials));
         }
@@ -387,11 +434,34 @@ impl Args {
         ))
     }
 
-    fn default_headers(&self, target: &Target, has_body: bool) -> Vec<(String, String)> {
+    /// The body (-d and --data-urlencode joined with &, or --json) and its type.
+    fn body(&self) -> Result<(Option<Vec<u8>>, &'static str), Error> {
+        if let Some(json) = &self.json {
+            return Ok((Some(read_data(json)?), JSON_TYPE));
+        }
+        if self.data_parts.is_empty() {
+            return Ok((None, request::FORM_TYPE));
+        }
+        let mut pieces = Vec::new();
+        for (encode, value) in &self.data_parts {
+            pieces.push(if *encode {
+                urlencoded(value)?
+            } else {
+                read_data(value)?
+            });
+        }
+        Ok((Some(pieces.join(&b'&')), request::FORM_TYPE))
+    }
+
+    fn default_headers(&self, target: &Target, body_type: Option<&str>) -> Vec<(String, String)> {
         let mut defaults = request::default_headers(target);
-        if has_body {
+        if let Some(content_type) = body_type {
             // As curl does: without it, web frameworks see an empty form.
-            defaults.push(("Content-Type".into(), request::FORM_TYPE.into()));
+            defaults.push(("Content-Type".into(), content_type.into()));
+        }
+        if self.json.is_some() {
+            defaults.retain(|(name, _)| name != "Accept");
+            defaults.push(("Accept".into(), JSON_TYPE.into()));
         }
         defaults
     }
@@ -411,9 +481,23 @@ impl Args {
         Ok(Some(basic))
     }
 
-    /// -A and -H, checked; `None` removes a header.
+    /// -A, -b, -e and -H, checked; `None` removes a header.
     fn user_headers(&self) -> Result<Vec<(String, Option<String>)>, Error> {
         let mut user = Vec::new();
+        if let Some(cookie) = &self.cookie {
+            if !cookie.contains('=') {
+                return Err(Error::Usage(format!(
+                    "-b '{}': fetch sends cookies given as NAME=VALUE; it reads no cookie files",
+                    cookie.escape_debug()
+                )));
+            }
+            request::check_value("Cookie", cookie).map_err(Error::Usage)?;
+            user.push(("Cookie".to_string(), Some(cookie.clone())));
+        }
+        if let Some(referer) = &self.referer {
+            request::check_value("Referer", referer).map_err(Error::Usage)?;
+            user.push(("Referer".to_string(), Some(referer.clone())));
+        }
         if let Some(agent) = &self.user_agent {
             request::check_value("User-Agent", agent).map_err(Error::Usage)?;
             let agent = Some(agent.clone()).filter(|a| !a.is_empty());
@@ -536,6 +620,76 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{text}' is too large"))
 }
 
+/// -d and --data-urlencode values in command-line order (true: to be encoded),
+/// as curl joins them.
+fn data_parts(matches: &clap::ArgMatches) -> Vec<(bool, OsString)> {
+    let mut parts = Vec::new();
+    for (id, encode) in [("data", false), ("data_urlencode", true)] {
+        let (Some(values), Some(indices)) =
+            (matches.get_many::<OsString>(id), matches.indices_of(id))
+        else {
+            continue;
+        };
+        parts.extend(indices.zip(values).map(|(i, v)| (i, encode, v.clone())));
+    }
+    parts.sort_by_key(|(i, ..)| *i);
+    parts
+        .into_iter()
+        .map(|(_, encode, v)| (encode, v))
+        .collect()
+}
+
+/// -G data as a query string: it goes into the request line, so a space or a
+/// control byte (which would end or split it) is refused; bytes above 0x7f are
+/// percent-encoded, as in a PATH.
+fn query(data: &[u8]) -> Result<String, Error> {
+    if let Some(&b) = data.iter().find(|&&b| b == b' ' || b.is_ascii_control()) {
+        return Err(Error::Usage(format!(
+            "-G puts the data in the URL, where byte 0x{b:02x} is not allowed: use --data-urlencode"
+        )));
+    }
+    Ok(data
+        .iter()
+        .map(|&b| {
+            if b.is_ascii() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect())
+}
+
+/// A --data-urlencode value in curl's forms: `CONTENT`, `=CONTENT`,
+/// `NAME=CONTENT`, `@FILE`, `NAME@FILE`; the content (or the file's) encoded.
+fn urlencoded(value: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
+    let bytes = value.as_encoded_bytes();
+    let equals = bytes.iter().position(|&b| b == b'=');
+    let at = bytes.iter().position(|&b| b == b'@');
+    let (name, content) = match (equals, at) {
+        (Some(e), at) if at.is_none_or(|a| e < a) => (&bytes[..e], bytes[e + 1..].to_vec()),
+        (_, Some(a)) => {
+            let file = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes[a..]);
+            (&bytes[..a], read_data(file)?)
+        }
+        _ => (&b""[..], bytes.to_vec()),
+    };
+    let mut out = name.to_vec();
+    if !name.is_empty() {
+        out.push(b'=');
+    }
+    for b in content {
+        // RFC 3986's unreserved characters stay; everything else is %XX (a space
+        // as %20, as curl does).
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    Ok(out)
+}
+
 /// `-d` argument: literal bytes, `@FILE`, or `@-` for standard input (the only
 /// place stdin is ever read). Read before any socket exists, so a missing file is
 /// a usage error and nothing is sent.
@@ -615,11 +769,11 @@ mod tests {
                 .include_head
         };
         assert!(on_tty(&["h"]));
-        assert!(!on_tty(&["-b", "h"]));
+        assert!(!on_tty(&["--body", "h"]));
         assert!(plan(&["-i", "h"]).unwrap().rules.include_head);
-        // The last of -i and -b wins, so an alias can be overridden.
-        assert!(!plan(&["-i", "-b", "h"]).unwrap().rules.include_head);
-        assert!(plan(&["-b", "-i", "h"]).unwrap().rules.include_head);
+        // The last of -i and --body wins, so an alias can be overridden.
+        assert!(!plan(&["-i", "--body", "h"]).unwrap().rules.include_head);
+        assert!(plan(&["--body", "-i", "h"]).unwrap().rules.include_head);
     }
 
     #[test]

@@ -249,7 +249,14 @@ fn write_out_json_on_failure_carries_the_exit_code_and_error_kind() {
 fn write_out_json_on_success_has_every_field() {
     let server = reply(ok_response(b"12345"));
     let assert = fetch()
-        .args(["-b", "-o", "/dev/null", "-w", "%{json}", &server.target()])
+        .args([
+            "--body",
+            "-o",
+            "/dev/null",
+            "-w",
+            "%{json}",
+            &server.target(),
+        ])
         .assert()
         .code(0);
     server.finish();

@@ -213,7 +213,7 @@ fn non_http_reply_exits_8_at_once_and_shows_what_came() {
 fn malformed_head_exits_8() {
     let server = reply("HTTP/1.0 200 OK\r\nBad Header: x\r\n\r\nbody");
     fetch()
-        .args(["-b", &server.target()])
+        .args(["--body", &server.target()])
         .assert()
         .code(8)
         .stdout("HTTP/1.0 200 OK\r\nBad Header: x\r\n\r\nbody")

@@ -197,7 +197,7 @@ fn binary_body_is_not_printed_to_a_terminal_unless_forced() {
     let mut body = b"BINARY-MARKER\0\x01\x02".to_vec();
     body.extend_from_slice(&pattern(3000));
     let server = reply(ok_response(&body));
-    let seen = on_terminal(&format!("-b {}", server.target()));
+    let seen = on_terminal(&format!("--body {}", server.target()));
     server.finish();
     assert!(!seen.contains("BINARY-MARKER"), "{seen:?}");
     assert!(
@@ -206,7 +206,7 @@ fn binary_body_is_not_printed_to_a_terminal_unless_forced() {
     );
 
     let server = reply(ok_response(&body));
-    let seen = on_terminal(&format!("-b -o - {}", server.target()));
+    let seen = on_terminal(&format!("--body -o - {}", server.target()));
     server.finish();
     assert!(seen.contains("BINARY-MARKER"), "{seen:?}");
 }
@@ -214,7 +214,7 @@ fn binary_body_is_not_printed_to_a_terminal_unless_forced() {
 #[test]
 fn short_text_body_is_printed_to_a_terminal() {
     let server = reply(ok_response(b"short text"));
-    let seen = on_terminal(&format!("-b {}", server.target()));
+    let seen = on_terminal(&format!("--body {}", server.target()));
     server.finish();
     assert_eq!(seen, "short text");
 }
@@ -345,7 +345,7 @@ fn binary_guard_decides_on_the_first_kib_and_stops_there() {
         hold_open(stream, Duration::from_secs(10));
     });
     let start = std::time::Instant::now();
-    let seen = on_terminal(&format!("-b --read-timeout 5 {}", server.target()));
+    let seen = on_terminal(&format!("--body --read-timeout 5 {}", server.target()));
     let took = start.elapsed();
     server.finish();
     assert!(took < Duration::from_secs(3), "took {took:?}: {seen:?}");

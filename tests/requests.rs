@@ -230,3 +230,91 @@ fn raw_refuses_an_empty_stdin_a_path_and_request_flags() {
         .stderr(contains("cannot be used with"));
     witness.assert_untouched();
 }
+
+#[test]
+fn repeated_data_and_urlencoded_data_join_in_order() {
+    let request = without_host(&sent(
+        &[
+            "-d",
+            "a=1",
+            "--data-urlencode",
+            "q=x y&z",
+            "-d",
+            "b=2",
+            "--data-urlencode",
+            "=é",
+        ],
+        None,
+    ));
+    let body = "a=1&q=x%20y%26z&b=2&%C3%A9";
+    let headers = format!("{}{FORM}Content-Length: {}\r\n", defaults(), body.len());
+    assert_eq!(request, expected("POST", &headers, body));
+}
+
+#[test]
+fn urlencoded_data_from_a_file_with_and_without_a_name() {
+    let dir = Scratch::new("urlencode-file");
+    let file = dir.path("v.txt");
+    std::fs::write(&file, "a b\n").unwrap();
+    let named = format!("n@{}", file.display());
+    let bare = format!("@{}", file.display());
+    let request = without_host(&sent(
+        &["--data-urlencode", &named, "--data-urlencode", &bare],
+        None,
+    ));
+    assert!(
+        request.ends_with("\r\n\r\nn=a%20b%0A&a%20b%0A"),
+        "{request}"
+    );
+}
+
+#[test]
+fn get_puts_the_data_in_the_query_string() {
+    let server = reply(ok_response(b"ok"));
+    fetch()
+        .args(["-G", "-d", "a=1", "--data-urlencode", "q=x y"])
+        .arg(format!("http://{}/search?lang=en", server.target()))
+        .assert()
+        .code(0)
+        .stdout("ok");
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.starts_with("GET /search?lang=en&a=1&q=x%20y HTTP/1.0\r\n"),
+        "{request}"
+    );
+    assert!(!request.contains("Content-"), "{request}");
+    refused_with(
+        &["-G", "-d", "a b", "{}"],
+        "-G puts the data in the URL, where byte 0x20 is not allowed",
+    );
+}
+
+#[test]
+fn json_sets_its_type_and_accept() {
+    let request = without_host(&sent(&["--json", "{\"a\":1}"], None));
+    let headers = format!(
+        "User-Agent: {}\r\nContent-Type: application/json\r\nAccept: application/json\r\nContent-Length: 7\r\n",
+        user_agent()
+    );
+    assert_eq!(request, expected("POST", &headers, "{\"a\":1}"));
+}
+
+#[test]
+fn cookie_and_referer_flags_send_their_headers() {
+    let request = without_host(&sent(&["-b", "s=1; t=2", "-e", "http://from.test/"], None));
+    let headers = format!(
+        "{}Cookie: s=1; t=2\r\nReferer: http://from.test/\r\n",
+        defaults()
+    );
+    assert_eq!(request, expected("GET", &headers, ""));
+    refused_with(&["-b", "cookies.txt", "{}"], "it reads no cookie files");
+    refused_with(&["-e", "a\r\nX: y", "{}"], "control byte 0x0d");
+}
+
+#[test]
+fn curls_show_error_and_progress_bar_flags_are_accepted() {
+    for flags in [["-S", "-#"], ["--show-error", "--progress-bar"]] {
+        let request = without_host(&sent(&flags, None));
+        assert_eq!(request, expected("GET", &defaults(), ""));
+    }
+}
