@@ -176,6 +176,14 @@ pub struct Args {
     #[arg(short = 'o', long, value_name = "FILE")]
     output: Option<std::path::PathBuf>,
 
+    /// Like -o, named after the last segment of the URL's path
+    #[arg(short = 'O', long, conflicts_with = "output")]
+    remote_name: bool,
+
+    /// Put the -o or -O file in DIR (which must exist)
+    #[arg(long, value_name = "DIR")]
+    output_dir: Option<std::path::PathBuf>,
+
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
     #[arg(long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<u64>,
@@ -349,7 +357,7 @@ impl Args {
                 trusted: self.location_trusted,
             },
             rules: self.rules(terminals),
-            output: self.output_plan(terminals),
+            output: self.output_plan(&target, terminals)?,
             timeouts: Timeouts {
                 connect: self.connect_timeout.0,
                 idle: self.read_timeout.0,
@@ -524,18 +532,27 @@ impl Args {
             include_head: self.head
                 || self.raw
                 || self.include
-                || (!self.body && self.output.is_none() && terminals.stdout),
+                || (!self.body && self.output.is_none() && !self.remote_name && terminals.stdout),
             fail_on_error: self.fail,
             max_size: self.max_size,
             raw: self.raw,
         }
     }
 
-    fn output_plan(&self, terminals: Terminals) -> OutputPlan {
-        let file = self.output.clone().filter(|path| path.as_os_str() != "-");
-        OutputPlan {
+    fn output_plan(&self, target: &Target, terminals: Terminals) -> Result<OutputPlan, Error> {
+        let named = match (&self.output, self.remote_name) {
+            (_, true) => Some(remote_name(&target.path).map_err(Error::Usage)?),
+            (Some(path), false) if path.as_os_str() != "-" => Some(path.clone()),
+            _ => None,
+        };
+        // --output-dir holds relative names; an absolute -o path stays as given.
+        let file = match (named, &self.output_dir) {
+            (Some(name), Some(dir)) if name.is_relative() => Some(dir.join(name)),
+            (named, _) => named,
+        };
+        Ok(OutputPlan {
             // `-o -` is the user's way to print a binary body to a terminal anyway.
-            binary_guard: self.output.is_none() && terminals.stdout,
+            binary_guard: self.output.is_none() && !self.remote_name && terminals.stdout,
             // A bar only where a person watches, and never over a body on the same
             // terminal. The bar would overwrite trace lines, so -v turns it off.
             progress: !self.silent
@@ -543,7 +560,7 @@ impl Args {
                 && terminals.stderr
                 && (file.is_some() || !terminals.stdout),
             file,
-        }
+        })
     }
 }
 
@@ -637,6 +654,24 @@ fn data_parts(matches: &clap::ArgMatches) -> Vec<(bool, OsString)> {
         .into_iter()
         .map(|(_, encode, v)| (encode, v))
         .collect()
+}
+
+/// -O's file name: the last segment of the URL's path, as sent (not decoded,
+/// so `%2F` cannot make a directory). Never a name that leaves the directory,
+/// hides itself or is empty: those are refused.
+fn remote_name(path: &str) -> Result<std::path::PathBuf, String> {
+    let path = path.split('?').next().unwrap_or_default();
+    let name = path.rsplit('/').next().unwrap_or_default();
+    match name {
+        "" => Err(format!(
+            "-O: the URL path '{path}' ends in '/': no file name to save under (use -o FILE)"
+        )),
+        "." | ".." => Err(format!("-O: '{name}' is not a file name (use -o FILE)")),
+        _ if name.starts_with('.') => Err(format!(
+            "-O: '{name}' would be a hidden file; fetch does not make one from a URL (use -o FILE)"
+        )),
+        _ => Ok(name.into()),
+    }
 }
 
 /// -G data as a query string: it goes into the request line, so a space or a
@@ -838,6 +873,15 @@ mod tests {
         assert!(matches!(plan(&["-4", "-6", "h"]), Err(Error::Usage(_))));
         assert!(matches!(plan(&["-4", "[::1]:80"]), Err(Error::Usage(_))));
         assert!(matches!(plan(&["-6", "127.0.0.1"]), Err(Error::Usage(_))));
+    }
+
+    #[test]
+    fn remote_names_stay_in_the_directory() {
+        assert_eq!(remote_name("/dir/page.html?x=1"), Ok("page.html".into()));
+        assert_eq!(remote_name("/a%2Fb"), Ok("a%2Fb".into()));
+        for bad in ["/", "/a/", "/..", "/.", "/.hidden", "/x/.."] {
+            assert!(remote_name(bad).is_err(), "{bad}");
+        }
     }
 
     #[test]

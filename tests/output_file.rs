@@ -393,3 +393,71 @@ fn a_reader_that_closes_the_output_is_a_success_in_write_out() {
     assert_eq!(reader.join().unwrap(), pattern(10)[..]);
     server.finish();
 }
+
+#[test]
+fn remote_name_saves_under_the_last_segment_in_the_directory() {
+    let dir = Scratch::new("o-remote");
+    let server = reply(ok_response(b"page"));
+    fetch()
+        .current_dir(&dir.0)
+        .args([
+            "-O",
+            &format!("http://{}/dir/page.html?x=1", server.target()),
+        ])
+        .assert()
+        .code(0)
+        .stdout("")
+        .stderr("");
+    server.finish();
+    assert_eq!(
+        std::fs::read_to_string(dir.path("page.html")).unwrap(),
+        "page"
+    );
+
+    // A percent-encoded slash is part of the name, not a directory.
+    let server = reply(ok_response(b"odd"));
+    fetch()
+        .current_dir(&dir.0)
+        .args(["-O", &format!("http://{}/a%2Fb", server.target())])
+        .assert()
+        .code(0);
+    server.finish();
+    assert_eq!(dir.names(), ["a%2Fb", "page.html"]);
+}
+
+#[test]
+fn output_dir_holds_the_o_and_capital_o_files() {
+    let dir = Scratch::new("o-dir");
+    std::fs::create_dir(dir.path("out")).unwrap();
+    let out = dir.path("out");
+    for flags in [vec!["-O"], vec!["-o", "named.bin"]] {
+        let server = reply(ok_response(b"in dir"));
+        fetch()
+            .current_dir(&dir.0)
+            .args(&flags)
+            .args(["--output-dir", out.to_str().unwrap()])
+            .arg(format!("http://{}/remote.bin", server.target()))
+            .assert()
+            .code(0);
+        server.finish();
+    }
+    let mut names: Vec<String> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["named.bin", "remote.bin"]);
+    assert_eq!(dir.names(), ["out"]);
+}
+
+#[test]
+fn remote_name_refuses_names_that_are_empty_hidden_or_leave_the_directory() {
+    for (path, message) in [
+        ("/", "ends in '/'"),
+        ("/a/", "ends in '/'"),
+        ("/..", "'..' is not a file name"),
+        ("/.hidden", "would be a hidden file"),
+    ] {
+        refused_with(&["-O", &format!("http://{{}}{path}")], message);
+    }
+}
