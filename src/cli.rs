@@ -180,6 +180,10 @@ pub struct Args {
     #[arg(short = 'O', long, conflicts_with = "output")]
     remote_name: bool,
 
+    /// Write the response heads (every hop's with -L) to FILE ('-' for stdout)
+    #[arg(short = 'D', long, value_name = "FILE")]
+    dump_header: Option<std::path::PathBuf>,
+
     /// Put the -o or -O file in DIR (which must exist)
     #[arg(long, value_name = "DIR")]
     output_dir: Option<std::path::PathBuf>,
@@ -241,6 +245,8 @@ pub struct Retry {
 pub struct OutputPlan {
     /// `-o FILE`; `None` is stdout.
     pub file: Option<std::path::PathBuf>,
+    /// -D: where the response heads also go.
+    pub dump_header: Option<std::path::PathBuf>,
     /// stdout is a terminal the user did not force: do not print a binary body.
     pub binary_guard: bool,
     /// Show a progress bar on stderr.
@@ -560,6 +566,7 @@ impl Args {
                 && terminals.stderr
                 && (file.is_some() || !terminals.stdout),
             file,
+            dump_header: self.dump_header.clone(),
         })
     }
 }

@@ -57,6 +57,9 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         Some(path) => Output::file(path)?,
         None => Output::stdout(plan.output.binary_guard)?,
     };
+    if let Some(path) = &plan.output.dump_header {
+        out = out.with_dump(path)?;
+    }
     if plan.output.progress {
         out = out.with_progress();
     }

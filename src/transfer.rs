@@ -145,6 +145,7 @@ pub fn exchange(
         // The next hop is a new connection; this one's body is not wanted.
         let head_bytes = &reader.buffered()[..head.len];
         report.response_head(head_bytes, head.status);
+        out.dump_head(head_bytes)?;
         if rules.include_head {
             out.write_head(head_bytes)?;
         }
@@ -209,6 +210,7 @@ fn start_body(
 ) -> Result<Body, Stop> {
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
+    out.dump_head(head_bytes)?;
     if rules.include_head {
         out.write_head(head_bytes)?;
     }

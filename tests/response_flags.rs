@@ -142,3 +142,54 @@ fn head_with_data_is_a_usage_error() {
         .stderr(contains("cannot be used with"));
     witness.assert_untouched();
 }
+
+#[test]
+fn dump_header_writes_every_head_to_its_file() {
+    let dir = Scratch::new("dump-header");
+    let first = "HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n";
+    let last = "HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\n";
+    let server = serve_each(
+        2,
+        std::time::Duration::from_secs(5),
+        move |n, mut stream| {
+            let response = if n == 0 {
+                first.to_string()
+            } else {
+                format!("{last}body")
+            };
+            std::io::Write::write_all(&mut stream, response.as_bytes()).unwrap();
+        },
+    );
+    let heads = dir.path("heads.txt");
+    fetch()
+        .args(["-L", "-D", heads.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(0)
+        .stdout("body");
+    server.finish();
+    assert_eq!(
+        std::fs::read_to_string(&heads).unwrap(),
+        format!("{first}{last}")
+    );
+
+    // '-' is standard output: the head, then the body.
+    let server = reply(format!("{last}body"));
+    fetch()
+        .args(["-D", "-", &server.target()])
+        .assert()
+        .code(0)
+        .stdout(format!("{last}body"));
+    server.finish();
+}
+
+#[test]
+fn an_unwritable_dump_header_file_is_23_before_connecting() {
+    let witness = Witness::new();
+    fetch()
+        .args(["-D", "/nonexistent/dir/heads.txt", &witness.target()])
+        .assert()
+        .code(23)
+        .stdout("")
+        .stderr(contains("cannot write '/nonexistent/dir/heads.txt'"));
+    witness.assert_untouched();
+}

@@ -24,6 +24,8 @@ pub use sink::PIPE_SIZE;
 
 pub struct Output {
     sink: Sink,
+    /// -D: every response head goes here too, as received.
+    dump: Option<Sink>,
     /// For `-o FILE`: the sink writes its temporary file, named only when complete.
     target: Option<AtomicFile>,
     guard: Guard,
@@ -68,11 +70,42 @@ impl Output {
 
     fn new(file: File, target: Option<AtomicFile>, guard: Guard) -> Output {
         Output {
+            dump: None,
             sink: Sink::new(file, target.is_none()),
             target,
             guard,
             progress: Progress::default(),
             body_length: None,
+        }
+    }
+
+    /// -D FILE: the response heads also go to FILE (`-`: standard output),
+    /// created or emptied now, so that an unwritable one fails before anything
+    /// is sent.
+    pub fn with_dump(mut self, path: &Path) -> Result<Output, Error> {
+        let file = if path.as_os_str() == "-" {
+            File::from(
+                io::stdout()
+                    .as_fd()
+                    .try_clone_to_owned()
+                    .map_err(Error::Write)?,
+            )
+        } else {
+            File::create(path).map_err(|e| file_error(path, &e.to_string()))?
+        };
+        self.dump = Some(Sink::new(file, false));
+        Ok(self)
+    }
+
+    /// A response head for -D; on a terminal, escaped as any head.
+    pub fn dump_head(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        let Some(dump) = &mut self.dump else {
+            return Ok(());
+        };
+        if dump.is_terminal() {
+            dump.write(&crate::escape::shown_lines(bytes))
+        } else {
+            dump.write(bytes)
         }
     }
 
