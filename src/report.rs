@@ -36,6 +36,50 @@ pub struct Figures {
     pub redirect_url: Option<String>,
     /// The proxy's answer to CONNECT (curl's %{http_connect}).
     pub http_connect: Option<u16>,
+    /// The last request's method, and the bytes of its body.
+    pub method: Option<String>,
+    pub size_upload: u64,
+    /// The last response head (the final one, interim heads left out).
+    pub head: Vec<u8>,
+}
+
+impl Figures {
+    /// The last head's fields, obsolete line folding joined (RFC 9112, 5.2).
+    pub fn fields(&self) -> Vec<(String, String)> {
+        let text = String::from_utf8_lossy(&self.head);
+        let mut fields: Vec<(String, String)> = Vec::new();
+        for line in text.lines().skip(1) {
+            if line.starts_with([' ', '\t']) {
+                if let Some((_, value)) = fields.last_mut() {
+                    value.push(' ');
+                    value.push_str(line.trim());
+                }
+                continue;
+            }
+            if let Some((name, value)) = line.split_once(':') {
+                fields.push((name.to_string(), value.trim().to_string()));
+            }
+        }
+        fields
+    }
+
+    /// The values of the field `name` (case aside), joined as curl joins them.
+    pub fn field(&self, name: &str) -> Option<String> {
+        let values: Vec<String> = self
+            .fields()
+            .into_iter()
+            .filter(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+            .collect();
+        (!values.is_empty()).then(|| values.join(", "))
+    }
+
+    /// `1.1` of `HTTP/1.1 200 OK`.
+    pub fn http_version(&self) -> Option<String> {
+        let line = self.head.split(|&b| b == b'\n').next()?;
+        let version = line.strip_prefix(b"HTTP/")?.split(|&b| b == b' ').next()?;
+        Some(String::from_utf8_lossy(version).into_owned())
+    }
 }
 
 #[derive(Debug)]
@@ -119,6 +163,9 @@ impl Report {
     pub fn request(&mut self, head: &[u8], size: usize) {
         self.lines('>', head);
         self.figures.size_request = size as u64;
+        self.figures.size_upload = size.saturating_sub(head.len()) as u64;
+        let method = head.split(|&b| b == b' ').next().unwrap_or_default();
+        self.figures.method = Some(String::from_utf8_lossy(method).into_owned());
     }
 
     pub fn first_byte(&mut self) {
@@ -130,6 +177,19 @@ impl Report {
         self.lines('<', head);
         self.figures.size_header = head.len() as u64;
         self.figures.http_code = Some(status);
+        // Interim (1xx) heads come first: the last head is what -w describes.
+        let trimmed = head.trim_ascii_end();
+        let start = [&b"\r\n\r\n"[..], b"\n\n"]
+            .iter()
+            .filter_map(|sep| {
+                trimmed
+                    .windows(sep.len())
+                    .rposition(|w| w == *sep)
+                    .map(|i| i + sep.len())
+            })
+            .max()
+            .unwrap_or(0);
+        self.figures.head = head[start..].to_vec();
     }
 
     /// Body bytes written, decoded (so far, if the transfer failed).

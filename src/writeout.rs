@@ -43,6 +43,14 @@ variables! {
     "time_redirect" => TimeRedirect,
     "scheme" => Scheme,
     "ssl_verify_result" => SslVerifyResult,
+    "content_type" => ContentType,
+    "http_version" => HttpVersion,
+    "method" => Method,
+    "num_headers" => NumHeaders,
+    "size_upload" => SizeUpload,
+    "speed_download" => SpeedDownload,
+    "speed_upload" => SpeedUpload,
+    "header_json" => HeaderJson,
     "json" => Json,
 }
 
@@ -50,6 +58,8 @@ variables! {
 enum Piece {
     Text(String),
     Var(Var),
+    /// `%header{NAME}`: that field of the last response head.
+    Header(String),
 }
 
 /// A parsed -w FORMAT.
@@ -62,48 +72,61 @@ impl std::str::FromStr for WriteOut {
     fn from_str(format: &str) -> Result<WriteOut, String> {
         let mut pieces = Vec::new();
         let mut text = String::new();
-        let mut chars = format.chars().peekable();
-        while let Some(c) = chars.next() {
-            match (c, chars.peek()) {
-                ('\\', Some('n')) => text.push('\n'),
-                ('\\', Some('t')) => text.push('\t'),
-                ('\\', Some('r')) => text.push('\r'),
-                ('\\', Some('\\')) => text.push('\\'),
-                ('%', Some('%')) => text.push('%'),
-                ('%', Some('{')) => {
-                    chars.next();
-                    let mut name = String::new();
-                    loop {
-                        match chars.next() {
-                            Some('}') => break,
-                            Some(c) => name.push(c),
-                            None => {
-                                return Err(format!(
-                                    "-w: '%{{' without a closing '}}' in '%{{{name}'"
-                                ));
-                            }
-                        }
-                    }
-                    let var = VARS
-                        .iter()
-                        .find(|(n, _)| *n == name)
-                        .map(|(_, v)| *v)
-                        .ok_or_else(|| format!("unknown -w variable '%{{{name}}}'"))?;
-                    pieces.push(Piece::Text(std::mem::take(&mut text)));
-                    pieces.push(Piece::Var(var));
+        let mut rest = format;
+        while let Some(c) = rest.chars().next() {
+            let (piece, len) = match escape(rest) {
+                Some((literal, len)) => {
+                    text.push(literal);
+                    rest = &rest[len..];
                     continue;
                 }
-                _ => {
+                None if rest.starts_with("%{") => {
+                    braced(&rest[2..]).map(|(n, len)| (var(n), len + 2))?
+                }
+                None if rest.starts_with("%header{") => braced(&rest[8..])
+                    .map(|(n, len)| (Ok(Piece::Header(n.to_string())), len + 8))?,
+                None => {
                     text.push(c);
+                    rest = &rest[c.len_utf8()..];
                     continue;
                 }
-            }
-            chars.next();
+            };
+            pieces.push(Piece::Text(std::mem::take(&mut text)));
+            pieces.push(piece?);
+            rest = &rest[len..];
         }
         pieces.push(Piece::Text(text));
         pieces.retain(|p| *p != Piece::Text(String::new()));
         Ok(WriteOut(pieces))
     }
+}
+
+/// A two-character escape at the start of `rest`, and what it stands for.
+fn escape(rest: &str) -> Option<(char, usize)> {
+    let literal = match rest.get(..2)? {
+        "\\n" => '\n',
+        "\\t" => '\t',
+        "\\r" => '\r',
+        "\\\\" => '\\',
+        "%%" => '%',
+        _ => return None,
+    };
+    Some((literal, 2))
+}
+
+/// The name up to the closing brace, and the length it takes with the brace.
+fn braced(rest: &str) -> Result<(&str, usize), String> {
+    match rest.find('}') {
+        Some(end) => Ok((&rest[..end], end + 1)),
+        None => Err(format!("-w: '%{{' without a closing '}}' in '%{{{rest}'")),
+    }
+}
+
+fn var(name: &str) -> Result<Piece, String> {
+    VARS.iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, v)| Piece::Var(*v))
+        .ok_or_else(|| format!("unknown -w variable '%{{{name}}}'"))
 }
 
 /// How the fetch ended, as -w reports it.
@@ -120,6 +143,9 @@ impl WriteOut {
                 Piece::Text(text) => out.push_str(text),
                 Piece::Var(Var::Json) => out.push_str(&to_json(report, ending).to_string()),
                 Piece::Var(var) => out.push_str(&plain(*var, report, ending)),
+                Piece::Header(name) => {
+                    out.push_str(&report.figures().field(name).unwrap_or_default())
+                }
             }
         }
         out
@@ -163,8 +189,40 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::NumRedirects => report.figures().num_redirects.to_string(),
         Var::HttpConnect => format!("{:03}", report.figures().http_connect.unwrap_or(0)),
         Var::TimeRedirect => format!("{:.6}", seconds(report.figures().time_redirect)),
+        Var::ContentType => report.figures().field("content-type").unwrap_or_default(),
+        Var::HttpVersion => report.figures().http_version().unwrap_or("0".into()),
+        Var::Method => report.figures().method.clone().unwrap_or_default(),
+        Var::NumHeaders => report.figures().fields().len().to_string(),
+        Var::SizeUpload => report.figures().size_upload.to_string(),
+        Var::SpeedDownload => speed(report.figures().size_download, report).to_string(),
+        Var::SpeedUpload => speed(report.figures().size_upload, report).to_string(),
+        Var::HeaderJson => header_json(report).to_string(),
         Var::Json => to_json(report, ending).to_string(),
     }
+}
+
+/// Bytes per second over the whole transfer, as curl's %{speed_*} (whole bytes).
+fn speed(bytes: u64, report: &Report) -> u64 {
+    let seconds = report.elapsed().as_secs_f64();
+    if seconds > 0.0 {
+        (bytes as f64 / seconds) as u64
+    } else {
+        0
+    }
+}
+
+/// curl's %{header_json}: each field name, lower case, to the list of its values.
+fn header_json(report: &Report) -> serde_json::Value {
+    let mut map = serde_json::Map::new();
+    for (name, value) in report.figures().fields() {
+        let values = map
+            .entry(name.to_ascii_lowercase())
+            .or_insert_with(|| serde_json::Value::Array(Vec::new()));
+        if let serde_json::Value::Array(values) = values {
+            values.push(value.into());
+        }
+    }
+    serde_json::Value::Object(map)
 }
 
 /// The URL of the last hop: the target itself unless a redirect was followed.
@@ -211,6 +269,14 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "scheme": scheme(effective(report, ending)),
         "time_appconnect": seconds(report.figures().appconnect),
         "ssl_verify_result": report.figures().ssl_verify_result.unwrap_or(0),
+        "content_type": report.figures().field("content-type"),
+        "http_version": report.figures().http_version().unwrap_or("0".into()),
+        "method": report.figures().method,
+        "num_headers": report.figures().fields().len(),
+        "size_upload": report.figures().size_upload,
+        "speed_download": speed(report.figures().size_download, report),
+        "speed_upload": speed(report.figures().size_upload, report),
+        "header_json": header_json(report),
     })
 }
 
@@ -229,6 +295,20 @@ mod tests {
                 Piece::Text("\t%\n".into())
             ]
         );
+    }
+
+    #[test]
+    fn parses_header_pieces() {
+        let w: WriteOut = "%header{X-A}%{method}%header".parse().unwrap();
+        assert_eq!(
+            w.0,
+            vec![
+                Piece::Header("X-A".into()),
+                Piece::Var(Var::Method),
+                Piece::Text("%header".into())
+            ]
+        );
+        assert!("%header{X-A".parse::<WriteOut>().is_err());
     }
 
     #[test]

@@ -173,6 +173,45 @@ fn write_out_reports_the_transfer_after_the_body() {
 }
 
 #[test]
+fn write_out_describes_the_final_response_head_and_the_upload() {
+    let response = "HTTP/1.1 100 Continue\r\nX-Early: no\r\n\r\n\
+                    HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-Twice: a\r\n\
+                    x-twice: b\r\nContent-Length: 2\r\n\r\nok";
+    let server = reply(response);
+    let format = "\\n%{method} %{size_upload} %{http_version} [%{content_type}] %{num_headers} \
+                  [%header{x-TWICE}] [%header{X-Early}] %{header_json}";
+    let expected = "ok\nPOST 5 1.1 [text/plain] 4 [a, b] [] \
+                    {\"content-length\":[\"2\"],\"content-type\":[\"text/plain\"],\"x-twice\":[\"a\",\"b\"]}";
+    fetch()
+        .args(["-d", "hello", "-w", format, &server.target(), "/"])
+        .assert()
+        .code(0)
+        .stdout(expected);
+    server.finish();
+}
+
+#[test]
+fn write_out_speeds_are_whole_bytes_per_second() {
+    let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 4\r\n\r\nbody");
+    let output = fetch()
+        .args([
+            "-w",
+            "\\n%{speed_download} %{speed_upload}",
+            &server.target(),
+            "/",
+        ])
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (body, speeds) = stdout.split_once('\n').unwrap();
+    assert_eq!(body, "body");
+    let (download, upload) = speeds.split_once(' ').unwrap();
+    assert!(download.parse::<u64>().unwrap() > 0, "{stdout}");
+    assert_eq!(upload, "0");
+    server.finish();
+}
+
+#[test]
 fn write_out_times_are_cumulative_and_ordered() {
     let server = reply(ok_response(b"t"));
     let assert = fetch()
