@@ -43,6 +43,7 @@ use report::Report;
 /// again, as --retry allows.
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
+    warn_unknown_variables(plan);
     interrupt::install(clock.started())
         .context("installing the SIGINT and SIGTERM handlers")
         .map_err(Error::Local)?;
@@ -80,14 +81,34 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         let ending = writeout::Ending {
             error: result.as_ref().err(),
             url: &plan.report.url,
+            filename: plan.output.file.as_deref(),
         };
-        // After the body, on stdout, as with curl; a closed stdout has no reader to tell.
-        let text = write_out.render(&report, &ending);
-        let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || {
-            std::io::stdout().write_all(text.as_bytes())
-        });
+        // After the body, as with curl; a closed stdout has no reader to tell.
+        for (sink, text) in write_out.render(&report, &ending) {
+            let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || match sink {
+                writeout::Sink::Stdout => std::io::stdout().write_all(text.as_bytes()),
+                writeout::Sink::Stderr => std::io::stderr().write_all(text.as_bytes()),
+            });
+        }
     }
     result
+}
+
+/// A -w format copied from a curl script runs; one line says what prints empty.
+fn warn_unknown_variables(plan: &Plan) {
+    let Some(write_out) = &plan.report.write_out else {
+        return;
+    };
+    let unknown = write_out.unknown();
+    if unknown.is_empty() || plan.report.silent {
+        return;
+    }
+    let names: Vec<String> = unknown.iter().map(|name| format!("%{{{name}}}")).collect();
+    let line = format!(
+        "fetch: warning: -w: fetch has no figure for curl's {}; printed empty\n",
+        names.join(", ")
+    );
+    let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
 /// One fetch, and more as --retry allows while they fail.

@@ -51,6 +51,7 @@ variables! {
     "speed_download" => SpeedDownload,
     "speed_upload" => SpeedUpload,
     "header_json" => HeaderJson,
+    "filename_effective" => FilenameEffective,
     "json" => Json,
 }
 
@@ -60,7 +61,40 @@ enum Piece {
     Var(Var),
     /// `%header{NAME}`: that field of the last response head.
     Header(String),
+    /// `%{stdout}`, `%{stderr}`: where the rest goes.
+    Switch(Sink),
+    /// `%{onerror}`: the rest only when the fetch failed.
+    OnError,
+    /// A variable curl has and fetch cannot know: it prints empty.
+    Unknown(String),
 }
+
+/// Where a part of the -w text goes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Sink {
+    Stdout,
+    Stderr,
+}
+
+/// curl's variables that fetch has no figure for (curl 8.x's write-out list).
+/// A format copied from a curl script runs, with these empty and a warning.
+const CURL_ONLY: &[&str] = &[
+    "certs",
+    "conn_id",
+    "ftp_entry_path",
+    "local_ip",
+    "local_port",
+    "num_certs",
+    "proxy_ssl_verify_result",
+    "proxy_used",
+    "referer",
+    "time_posttransfer",
+    "time_pretransfer",
+    "time_queue",
+    "tls_earlydata",
+    "urlnum",
+    "xfer_id",
+];
 
 /// A parsed -w FORMAT.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -123,32 +157,63 @@ fn braced(rest: &str) -> Result<(&str, usize), String> {
 }
 
 fn var(name: &str) -> Result<Piece, String> {
-    VARS.iter()
-        .find(|(n, _)| *n == name)
-        .map(|(_, v)| Piece::Var(*v))
-        .ok_or_else(|| format!("unknown -w variable '%{{{name}}}'"))
+    if let Some((_, var)) = VARS.iter().find(|(n, _)| *n == name) {
+        return Ok(Piece::Var(*var));
+    }
+    match name {
+        "stdout" => Ok(Piece::Switch(Sink::Stdout)),
+        "stderr" => Ok(Piece::Switch(Sink::Stderr)),
+        "onerror" => Ok(Piece::OnError),
+        // curl's URL parts: %{url.host}, %{urle.path}, ...
+        _ if CURL_ONLY.contains(&name) || name.starts_with("url.") || name.starts_with("urle.") => {
+            Ok(Piece::Unknown(name.to_string()))
+        }
+        _ => Err(format!("unknown -w variable '%{{{name}}}'")),
+    }
 }
 
 /// How the fetch ended, as -w reports it.
 pub struct Ending<'a> {
     pub error: Option<&'a Error>,
     pub url: &'a str,
+    /// The file the body went to (-o, -O), `None` for stdout.
+    pub filename: Option<&'a std::path::Path>,
 }
 
 impl WriteOut {
-    pub fn render(&self, report: &Report, ending: &Ending) -> String {
-        let mut out = String::new();
+    /// The text, in parts, each with where it goes (stdout unless switched).
+    pub fn render(&self, report: &Report, ending: &Ending) -> Vec<(Sink, String)> {
+        let mut parts = vec![(Sink::Stdout, String::new())];
         for piece in &self.0 {
-            match piece {
-                Piece::Text(text) => out.push_str(text),
-                Piece::Var(Var::Json) => out.push_str(&to_json(report, ending).to_string()),
-                Piece::Var(var) => out.push_str(&plain(*var, report, ending)),
-                Piece::Header(name) => {
-                    out.push_str(&report.figures().field(name).unwrap_or_default())
+            let text = match piece {
+                Piece::Text(text) => text.clone(),
+                Piece::Var(var) => plain(*var, report, ending),
+                Piece::Header(name) => report.figures().field(name).unwrap_or_default(),
+                Piece::Unknown(_) => String::new(),
+                Piece::Switch(sink) => {
+                    parts.push((*sink, String::new()));
+                    continue;
                 }
+                Piece::OnError if ending.error.is_none() => break,
+                Piece::OnError => continue,
+            };
+            if let Some((_, out)) = parts.last_mut() {
+                out.push_str(&text);
             }
         }
-        out
+        parts.retain(|(_, text)| !text.is_empty());
+        parts
+    }
+
+    /// The curl variables in the format that fetch prints empty.
+    pub fn unknown(&self) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter_map(|piece| match piece {
+                Piece::Unknown(name) => Some(name.as_str()),
+                _ => None,
+            })
+            .collect()
     }
 }
 
@@ -197,8 +262,17 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::SpeedDownload => speed(report.figures().size_download, report).to_string(),
         Var::SpeedUpload => speed(report.figures().size_upload, report).to_string(),
         Var::HeaderJson => header_json(report).to_string(),
+        Var::FilenameEffective => filename(ending),
         Var::Json => to_json(report, ending).to_string(),
     }
+}
+
+/// The file's name as the user will find it; empty for stdout.
+fn filename(ending: &Ending) -> String {
+    ending
+        .filename
+        .map(|path| path.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Bytes per second over the whole transfer, as curl's %{speed_*} (whole bytes).
@@ -277,6 +351,7 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "speed_download": speed(report.figures().size_download, report),
         "speed_upload": speed(report.figures().size_upload, report),
         "header_json": header_json(report),
+        "filename_effective": ending.filename.map(|_| filename(ending)),
     })
 }
 
@@ -339,6 +414,7 @@ mod tests {
         let ending = Ending {
             error: None,
             url: "http://h/",
+            filename: Some(std::path::Path::new("f")),
         };
         let json = to_json(&report, &ending);
         for (name, var) in VARS {

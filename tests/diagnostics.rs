@@ -337,3 +337,78 @@ fn unknown_write_out_variable_is_a_usage_error_before_connecting() {
         .stderr(contains("unknown -w variable '%{nope}'"));
     witness.assert_untouched();
 }
+
+#[test]
+fn write_out_switches_between_stdout_and_stderr() {
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-w", "[out%{stderr}err%{stdout}out2]", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("body[outout2]")
+        .stderr("err");
+    server.finish();
+}
+
+#[test]
+fn write_out_onerror_prints_the_rest_only_on_failure() {
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-w", "a%{onerror}failed %{exitcode}", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("bodya");
+    server.finish();
+    let target = format!("127.0.0.1:{}", refused_port());
+    fetch()
+        .args(["-w", "a%{onerror}failed %{exitcode}", &target])
+        .assert()
+        .code(7)
+        .stdout("afailed 7");
+}
+
+#[test]
+fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
+    let format = "[%{local_ip}|%{url.host}|%{http_code}]";
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-w", format, &server.target()])
+        .assert()
+        .code(0)
+        .stdout("body[||200]")
+        .stderr(
+            "fetch: warning: -w: fetch has no figure for curl's %{local_ip}, %{url.host}; \
+             printed empty\n",
+        );
+    server.finish();
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-s", "-w", format, &server.target()])
+        .assert()
+        .code(0)
+        .stdout("body[||200]")
+        .stderr("");
+    server.finish();
+}
+
+#[test]
+fn write_out_filename_effective_is_the_file_written() {
+    let scratch = Scratch::new("filename-effective");
+    let file = scratch.path("out.txt");
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-w", "[%{filename_effective}]", "-o"])
+        .arg(&file)
+        .arg(server.target())
+        .assert()
+        .code(0)
+        .stdout(format!("[{}]", file.display()));
+    server.finish();
+    let server = reply(ok_response(b"body"));
+    fetch()
+        .args(["-w", "[%{filename_effective}]", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("body[]");
+    server.finish();
+}
