@@ -80,7 +80,7 @@ pub struct Args {
     headers: Vec<String>,
 
     /// The User-Agent header ('' removes it)
-    #[arg(short = 'A', long, value_name = "STRING")]
+    #[arg(hide_short_help = true, short = 'A', long, value_name = "STRING")]
     user_agent: Option<String>,
 
     /// Send DATA as the request body (repeated: joined with &); @FILE sends a file, @- standard input
@@ -88,11 +88,11 @@ pub struct Args {
     data: Vec<OsString>,
 
     /// Like -d, URL-encoded; curl's forms: CONTENT, =CONTENT, NAME=CONTENT, @FILE, NAME@FILE
-    #[arg(long, value_name = "DATA")]
+    #[arg(hide_short_help = true, long, value_name = "DATA")]
     data_urlencode: Vec<OsString>,
 
     /// Send the -d data as the URL's query string, in a GET
-    #[arg(short = 'G', long)]
+    #[arg(hide_short_help = true, short = 'G', long)]
     get: bool,
 
     /// Send DATA as JSON (Content-Type and Accept: application/json); @FILE and @- as for -d
@@ -104,15 +104,15 @@ pub struct Args {
     cookie: Option<String>,
 
     /// The Referer header
-    #[arg(short = 'e', long, value_name = "URL")]
+    #[arg(hide_short_help = true, short = 'e', long, value_name = "URL")]
     referer: Option<String>,
 
     /// Accepted for curl's sake: fetch always shows errors, with -s too
-    #[arg(short = 'S', long)]
+    #[arg(hide_short_help = true, short = 'S', long)]
     show_error: bool,
 
     /// Accepted for curl's sake: the progress bar is fetch's own
-    #[arg(short = '#', long)]
+    #[arg(hide_short_help = true, short = '#', long)]
     progress_bar: bool,
 
     /// -d and --data-urlencode values, in the order given (filled after parsing).
@@ -128,19 +128,24 @@ pub struct Args {
     fail: bool,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "head", "body", "cookie", "referer"])]
+    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "head", "body", "cookie", "referer"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)
-    #[arg(long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
+    #[arg(hide_short_help = true, long, value_name = "HOST:PORT:ADDR[,ADDR...]")]
     resolve: Vec<String>,
 
     /// Use only IPv4 addresses
-    #[arg(short = '4', long = "ipv4", conflicts_with = "ipv6")]
+    #[arg(
+        hide_short_help = true,
+        short = '4',
+        long = "ipv4",
+        conflicts_with = "ipv6"
+    )]
     ipv4: bool,
 
     /// Use only IPv6 addresses
-    #[arg(short = '6', long = "ipv6")]
+    #[arg(hide_short_help = true, short = '6', long = "ipv6")]
     ipv6: bool,
 
     /// Trace each step on stderr with its time: `*` steps, `>` request head, `<` response head
@@ -156,11 +161,17 @@ pub struct Args {
     retry: u32,
 
     /// A fixed wait between retries [default: 1s, doubling up to 30s]
-    #[arg(long, value_name = "DURATION", allow_negative_numbers = true)]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "DURATION",
+        allow_negative_numbers = true
+    )]
     retry_delay: Option<Timeout>,
 
     /// Start no retry after DURATION since the start (0: no limit)
     #[arg(
+        hide_short_help = true,
         long,
         value_name = "DURATION",
         default_value = "0",
@@ -181,23 +192,28 @@ pub struct Args {
     remote_name: bool,
 
     /// Write the response heads (every hop's with -L) to FILE ('-' for stdout)
-    #[arg(short = 'D', long, value_name = "FILE")]
+    #[arg(hide_short_help = true, short = 'D', long, value_name = "FILE")]
     dump_header: Option<std::path::PathBuf>,
 
     /// Put the -o or -O file in DIR (which must exist)
-    #[arg(long, value_name = "DIR")]
+    #[arg(hide_short_help = true, long, value_name = "DIR")]
     output_dir: Option<std::path::PathBuf>,
 
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
-    #[arg(long, value_name = "BYTES", value_parser = parse_size)]
+    #[arg(hide_short_help = true, long, value_name = "BYTES", value_parser = parse_size)]
     max_size: Option<u64>,
 
     /// https: trust exactly the certificates in this PEM file
-    #[arg(long, value_name = "FILE")]
+    #[arg(hide_short_help = true, long, value_name = "FILE")]
     cacert: Option<std::path::PathBuf>,
 
     /// https: trust exactly the certificates in the PEM files of this directory
-    #[arg(long, value_name = "DIR", conflicts_with = "cacert")]
+    #[arg(
+        hide_short_help = true,
+        long,
+        value_name = "DIR",
+        conflicts_with = "cacert"
+    )]
     capath: Option<std::path::PathBuf>,
 
     /// https: go on when the certificate cannot be verified (a warning says why)
@@ -213,7 +229,7 @@ pub struct Args {
     proxy: Option<String>,
 
     /// Go direct to these hosts: comma list of names (and their subdomains), IPs, CIDR ranges, or *
-    #[arg(long, value_name = "LIST")]
+    #[arg(hide_short_help = true, long, value_name = "LIST")]
     noproxy: Option<String>,
 
     /// Follow redirects (3xx with a Location), each on a new connection
@@ -221,11 +237,11 @@ pub struct Args {
     location: bool,
 
     /// With -L, follow at most N redirects (-1: no limit)
-    #[arg(long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(-1..))]
+    #[arg(hide_short_help = true, long, value_name = "N", default_value_t = 50, allow_negative_numbers = true, value_parser = clap::value_parser!(i64).range(-1..))]
     max_redirs: i64,
 
     /// With -L, send credentials (Authorization, Cookie) to other origins too
-    #[arg(long)]
+    #[arg(hide_short_help = true, long)]
     location_trusted: bool,
 }
 
@@ -324,7 +340,15 @@ pub fn parse_from(
     args: impl IntoIterator<Item = OsString>,
     terminals: Terminals,
 ) -> Result<Plan, Error> {
-    let command = Args::command().after_help(exit_codes_help());
+    // -h is one screen of the common flags; --help has them all, the exit codes
+    // and the -w variables.
+    let command = Args::command()
+        .after_help("All options, the exit codes and the -w variables: fetch --help")
+        .after_long_help(format!(
+            "{}\n{}",
+            exit_codes_help(),
+            crate::writeout::variables_help()
+        ));
     let matches = match command.try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(e) if !e.use_stderr() => e.exit(),

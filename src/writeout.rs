@@ -135,6 +135,29 @@ impl std::str::FromStr for WriteOut {
     }
 }
 
+/// The variables for --help, wrapped to 80 columns.
+pub fn variables_help() -> String {
+    let mut names: Vec<String> = VARS
+        .iter()
+        .map(|(name, _)| format!("%{{{name}}}"))
+        .collect();
+    names.extend(["%header{NAME}", "%{stdout}", "%{stderr}", "%{onerror}"].map(String::from));
+    let mut text = String::from("-w variables (as curl's):\n");
+    let mut line = String::from(" ");
+    for name in names {
+        if line.len() + 1 + name.len() > 80 {
+            text.push_str(&line);
+            text.push('\n');
+            line = String::from(" ");
+        }
+        line.push(' ');
+        line.push_str(&name);
+    }
+    text.push_str(&line);
+    text.push('\n');
+    text
+}
+
 /// A two-character escape at the start of `rest`, and what it stands for.
 fn escape(rest: &str) -> Option<(char, usize)> {
     let literal = match rest.get(..2)? {

@@ -101,6 +101,56 @@ fn help_lists_every_exit_code() {
 }
 
 #[test]
+fn short_help_is_one_screen_of_the_common_flags() {
+    let assert = fetch().arg("-h").assert().code(0).stderr("");
+    let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    assert!(
+        help.lines().count() <= 40,
+        "-h is longer than a screen:\n{help}"
+    );
+    for common in [
+        "-o, --output",
+        "-L, --location",
+        "-w, --write-out",
+        "--connect-timeout",
+    ] {
+        assert!(help.contains(common), "-h lacks {common}");
+    }
+    for rare in [
+        "--noproxy",
+        "--location-trusted",
+        "--data-urlencode",
+        "Exit codes:",
+    ] {
+        assert!(!help.contains(rare), "-h shows {rare}");
+    }
+    assert!(help.ends_with("All options, the exit codes and the -w variables: fetch --help\n"));
+}
+
+#[test]
+fn long_help_has_every_flag_and_every_write_out_variable() {
+    let assert = fetch().arg("--help").assert().code(0).stderr("");
+    let help = String::from_utf8_lossy(&assert.get_output().stdout).into_owned();
+    for flag in [
+        "--noproxy",
+        "--location-trusted",
+        "--data-urlencode",
+        "-D, --dump-header",
+        "--raw",
+    ] {
+        assert!(help.contains(flag), "--help lacks {flag}");
+    }
+    for variable in [
+        "%{http_code}",
+        "%{header_json}",
+        "%header{NAME}",
+        "%{onerror}",
+    ] {
+        assert!(help.contains(variable), "--help lacks {variable}");
+    }
+}
+
+#[test]
 fn a_password_in_an_invalid_target_is_never_echoed() {
     let target = "http://alice:s3cret@127.0.0.1:0/";
     refused_with(&[target], "invalid target 'http://alice:***@127.0.0.1:0/'");
