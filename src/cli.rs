@@ -14,6 +14,7 @@ use crate::clock::Timeouts;
 use crate::connect::{Family, Lookup};
 use crate::duration::Timeout;
 use crate::error::{Error, exit_codes_help};
+use crate::generate::{self, Generated};
 use crate::proxy::Proxies;
 use crate::request::{self, Request};
 use crate::target::{Host, Target};
@@ -29,8 +30,8 @@ use crate::writeout::WriteOut;
 #[command(name = "fetch", version)]
 pub struct Args {
     /// HOST, HOST:PORT, [IPV6]:PORT, an IP address, or http(s)://HOST[:PORT][/PATH]
-    #[arg(value_name = "TARGET")]
-    target: OsString,
+    #[arg(value_name = "TARGET", required_unless_present = "generate")]
+    target: Option<OsString>,
 
     /// The path to request, starting with '/' [default: /]
     #[arg(value_name = "PATH")]
@@ -243,6 +244,10 @@ pub struct Args {
     /// With -L, send credentials (Authorization, Cookie) to other origins too
     #[arg(hide_short_help = true, long)]
     location_trusted: bool,
+
+    /// Print a shell completion script or the man page, and exit
+    #[arg(long, value_name = "KIND", exclusive = true)]
+    generate: Option<Generated>,
 }
 
 const JSON_TYPE: &str = "application/json";
@@ -340,29 +345,44 @@ pub fn parse_from(
     args: impl IntoIterator<Item = OsString>,
     terminals: Terminals,
 ) -> Result<Plan, Error> {
-    // -h is one screen of the common flags; --help has them all, the exit codes
-    // and the -w variables.
-    let command = Args::command()
-        .after_help("All options, the exit codes and the -w variables: fetch --help")
-        .after_long_help(format!(
-            "{}\n{}",
-            exit_codes_help(),
-            crate::writeout::variables_help()
-        ));
+    let command = definition();
     let matches = match command.try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return Err(Error::Usage(one_line(&e))),
     };
     let mut args = Args::from_arg_matches(&matches).map_err(|e| Error::Usage(one_line(&e)))?;
+    if let Some(kind) = args.generate {
+        // Like --help: printed here, and the process ends.
+        generate::print(kind, definition())?;
+        std::process::exit(0);
+    }
     args.data_parts = data_parts(&matches);
     args.into_plan(terminals)
 }
 
+/// The command line's definition, with the text after the flags.
+fn definition() -> clap::Command {
+    // -h is one screen of the common flags; --help has them all, the exit codes
+    // and the -w variables.
+    Args::command()
+        .override_usage("fetch [OPTIONS] <TARGET> [PATH]\n       fetch --generate <KIND>")
+        .after_help("All options, the exit codes and the -w variables: fetch --help")
+        .after_long_help(format!(
+            "{}\n{}",
+            exit_codes_help(),
+            crate::writeout::variables_help()
+        ))
+}
+
 impl Args {
     fn into_plan(self, terminals: Terminals) -> Result<Plan, Error> {
+        let target = self
+            .target
+            .as_ref()
+            .ok_or_else(|| Error::Usage("no TARGET".into()))?;
         let target = Target::parse(
-            self.target.as_encoded_bytes(),
+            target.as_encoded_bytes(),
             self.path.as_ref().map(|p| p.as_encoded_bytes()),
         )
         .map_err(Error::Usage)?;
@@ -780,10 +800,15 @@ fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
 /// clap's errors span several lines (usage, tips); a script reading stderr wants one.
 fn one_line(e: &clap::Error) -> String {
     let text = e.to_string();
+    // The usage block runs from "Usage:" to the next blank line.
+    let mut in_usage = false;
     let words: Vec<&str> = text
         .lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("Usage:") && !l.starts_with("For more"))
+        .filter(|l| {
+            in_usage = (in_usage || l.starts_with("Usage:")) && !l.is_empty();
+            !in_usage && !l.is_empty() && !l.starts_with("For more")
+        })
         .collect();
     let joined = words.join(" ");
     let message = joined.strip_prefix("error: ").unwrap_or(&joined);

@@ -14,6 +14,7 @@ pub mod connect;
 pub mod duration;
 pub mod error;
 pub mod escape;
+pub mod generate;
 pub mod interrupt;
 pub mod output;
 pub mod password;

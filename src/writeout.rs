@@ -135,7 +135,7 @@ impl std::str::FromStr for WriteOut {
     }
 }
 
-/// The variables for --help, wrapped to 80 columns.
+/// The variables for --help, wrapped narrow enough for the man page too.
 pub fn variables_help() -> String {
     let mut names: Vec<String> = VARS
         .iter()
@@ -145,7 +145,7 @@ pub fn variables_help() -> String {
     let mut text = String::from("-w variables (as curl's):\n");
     let mut line = String::from(" ");
     for name in names {
-        if line.len() + 1 + name.len() > 80 {
+        if line.len() + 1 + name.len() > 64 {
             text.push_str(&line);
             text.push('\n');
             line = String::from(" ");

@@ -1,0 +1,44 @@
+//! `--generate`: shell completions and a man page, made from the clap definitions
+//! so they cannot drift from the flags.
+
+use std::io::Write;
+
+use clap_complete::Shell;
+
+use crate::error::Error;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Generated {
+    CompleteBash,
+    CompleteZsh,
+    CompleteFish,
+    CompletePowershell,
+    Man,
+}
+
+/// Prints the completion script or man page on stdout. A reader that leaves
+/// early (`| head`) is not an error.
+pub fn print(kind: Generated, command: clap::Command) -> Result<(), Error> {
+    // Into memory first: clap_complete panics when its writer fails.
+    let text = render(kind, command).map_err(Error::Write)?;
+    match std::io::stdout().lock().write_all(&text) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write(e)),
+        _ => Ok(()),
+    }
+}
+
+fn render(kind: Generated, mut command: clap::Command) -> std::io::Result<Vec<u8>> {
+    let mut text = Vec::new();
+    let shell = match kind {
+        Generated::CompleteBash => Shell::Bash,
+        Generated::CompleteZsh => Shell::Zsh,
+        Generated::CompleteFish => Shell::Fish,
+        Generated::CompletePowershell => Shell::PowerShell,
+        Generated::Man => {
+            clap_mangen::Man::new(command).render(&mut text)?;
+            return Ok(text);
+        }
+    };
+    clap_complete::generate(shell, &mut command, "fetch", &mut text);
+    Ok(text)
+}
