@@ -183,7 +183,7 @@ fn connect_one(
     report.connecting(addr);
     match try_connect(addr, remaining) {
         Ok(stream) => {
-            report.connected(addr);
+            report.connected(addr, stream.local_addr().ok());
             Ok((stream, addr))
         }
         Err(AttemptError::Local(e)) => Err(local_socket_error(e, addr)),
@@ -231,7 +231,7 @@ fn race(
         };
         match wait_until(&rx, wake) {
             Ok((index, Ok(stream))) => {
-                report.connected(order[index]);
+                report.connected(order[index], stream.local_addr().ok());
                 return Ok((stream, order[index]));
             }
             Ok((index, Err(AttemptError::Local(e)))) => {

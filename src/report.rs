@@ -39,6 +39,10 @@ pub struct Figures {
     /// The last request's method, and the bytes of its body.
     pub method: Option<String>,
     pub size_upload: u64,
+    /// The Referer the last request sent, if any.
+    pub referer: Option<String>,
+    /// This end of the last connection.
+    pub local: Option<SocketAddr>,
     /// The last response head (the final one, interim heads left out).
     pub head: Vec<u8>,
 }
@@ -146,9 +150,10 @@ impl Report {
         self.step(format_args!("connecting to {addr}"));
     }
 
-    pub fn connected(&mut self, addr: SocketAddr) {
+    pub fn connected(&mut self, addr: SocketAddr, local: Option<SocketAddr>) {
         self.figures.connect = Some(self.elapsed());
         self.figures.remote = Some(addr);
+        self.figures.local = local;
         self.step(format_args!("connected to {addr}"));
     }
 
@@ -166,6 +171,7 @@ impl Report {
         self.figures.size_upload = size.saturating_sub(head.len()) as u64;
         let method = head.split(|&b| b == b' ').next().unwrap_or_default();
         self.figures.method = Some(String::from_utf8_lossy(method).into_owned());
+        self.figures.referer = request_field(head, "referer");
     }
 
     pub fn first_byte(&mut self) {
@@ -238,6 +244,16 @@ fn hidden(line: &str) -> String {
         Some((scheme, _)) => format!("{name}: {scheme} [hidden]"),
         None => format!("{name}: [hidden]"),
     }
+}
+
+/// A field's value in a request head we built (so one line per field).
+fn request_field(head: &[u8], name: &str) -> Option<String> {
+    String::from_utf8_lossy(head)
+        .lines()
+        .skip(1)
+        .filter_map(|line| line.split_once(':'))
+        .find(|(n, _)| n.eq_ignore_ascii_case(name))
+        .map(|(_, value)| value.trim().to_string())
 }
 
 #[cfg(test)]

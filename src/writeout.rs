@@ -52,6 +52,9 @@ variables! {
     "speed_upload" => SpeedUpload,
     "header_json" => HeaderJson,
     "filename_effective" => FilenameEffective,
+    "local_ip" => LocalIp,
+    "local_port" => LocalPort,
+    "referer" => Referer,
     "json" => Json,
 }
 
@@ -82,12 +85,9 @@ const CURL_ONLY: &[&str] = &[
     "certs",
     "conn_id",
     "ftp_entry_path",
-    "local_ip",
-    "local_port",
     "num_certs",
     "proxy_ssl_verify_result",
     "proxy_used",
-    "referer",
     "time_posttransfer",
     "time_pretransfer",
     "time_queue",
@@ -286,6 +286,13 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
         Var::SpeedUpload => speed(report.figures().size_upload, report).to_string(),
         Var::HeaderJson => header_json(report).to_string(),
         Var::FilenameEffective => filename(ending),
+        Var::LocalIp => report
+            .figures()
+            .local
+            .map(|a| a.ip().to_string())
+            .unwrap_or_default(),
+        Var::LocalPort => report.figures().local.map_or(0, |a| a.port()).to_string(),
+        Var::Referer => report.figures().referer.clone().unwrap_or_default(),
         Var::Json => to_json(report, ending).to_string(),
     }
 }
@@ -375,6 +382,9 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "speed_upload": speed(report.figures().size_upload, report),
         "header_json": header_json(report),
         "filename_effective": ending.filename.map(|_| filename(ending)),
+        "local_ip": report.figures().local.map(|a| a.ip().to_string()),
+        "local_port": report.figures().local.map(|a| a.port()),
+        "referer": report.figures().referer,
     })
 }
 

@@ -2,6 +2,7 @@
 
 mod support;
 
+use std::io::Write;
 use std::time::Duration;
 
 use predicates::str::contains;
@@ -369,7 +370,7 @@ fn write_out_onerror_prints_the_rest_only_on_failure() {
 
 #[test]
 fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
-    let format = "[%{local_ip}|%{url.host}|%{http_code}]";
+    let format = "[%{time_pretransfer}|%{url.host}|%{http_code}]";
     let server = reply(ok_response(b"body"));
     fetch()
         .args(["-w", format, &server.target()])
@@ -377,7 +378,7 @@ fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
         .code(0)
         .stdout("body[||200]")
         .stderr(
-            "fetch: warning: -w: fetch has no figure for curl's %{local_ip}, %{url.host}; \
+            "fetch: warning: -w: fetch has no figure for curl's %{time_pretransfer}, %{url.host}; \
              printed empty\n",
         );
     server.finish();
@@ -411,4 +412,28 @@ fn write_out_filename_effective_is_the_file_written() {
         .code(0)
         .stdout("body[]");
     server.finish();
+}
+
+#[test]
+fn write_out_local_address_and_referer_are_what_the_server_saw() {
+    let server = serve(|stream| {
+        let port = stream.peer_addr().expect("peer").port();
+        let body = format!("{port}\n");
+        let _ = stream.write_all(&ok_response(body.as_bytes()));
+    });
+    let output = fetch()
+        .args([
+            "-e",
+            "http://from.invalid/",
+            "-w",
+            "%{local_ip} %{local_port} %{referer}",
+        ])
+        .arg(server.target())
+        .output()
+        .unwrap();
+    let request = server.finish();
+    let stdout = String::from_utf8(output.stdout).unwrap();
+    let (port, figures) = stdout.split_once('\n').unwrap();
+    assert_eq!(figures, format!("127.0.0.1 {port} http://from.invalid/"));
+    assert!(String::from_utf8_lossy(&request).contains("\r\nReferer: http://from.invalid/\r\n"));
 }
