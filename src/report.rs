@@ -41,6 +41,9 @@ pub struct Figures {
     pub size_upload: u64,
     /// The Referer the last request sent, if any.
     pub referer: Option<String>,
+    /// When the last request was about to go, and when all of it had gone.
+    pub pretransfer: Option<Duration>,
+    pub posttransfer: Option<Duration>,
     /// This end of the last connection.
     pub local: Option<SocketAddr>,
     /// The last response head (the final one, interim heads left out).
@@ -166,12 +169,19 @@ impl Report {
 
     /// The request is about to go out: its head in the trace, its size for -w.
     pub fn request(&mut self, head: &[u8], size: usize) {
+        self.figures.pretransfer = Some(self.elapsed());
         self.lines('>', head);
         self.figures.size_request = size as u64;
         self.figures.size_upload = size.saturating_sub(head.len()) as u64;
         let method = head.split(|&b| b == b' ').next().unwrap_or_default();
         self.figures.method = Some(String::from_utf8_lossy(method).into_owned());
         self.figures.referer = request_field(head, "referer");
+    }
+
+    /// The whole request has gone out.
+    pub fn sent(&mut self, total: usize) {
+        self.figures.posttransfer = Some(self.elapsed());
+        self.step(format_args!("{total} bytes sent"));
     }
 
     pub fn first_byte(&mut self) {

@@ -246,7 +246,7 @@ fn send_request(
     let total = request.len();
     match link.send(request) {
         Ok(()) => {
-            report.step(format_args!("{total} bytes sent"));
+            report.sent(total);
             Ok(None)
         }
         Err((Failure::Timeout(limit), sent)) if !link.stream.readable_now() => {

@@ -55,6 +55,8 @@ variables! {
     "local_ip" => LocalIp,
     "local_port" => LocalPort,
     "referer" => Referer,
+    "time_pretransfer" => TimePretransfer,
+    "time_posttransfer" => TimePosttransfer,
     "json" => Json,
 }
 
@@ -88,8 +90,6 @@ const CURL_ONLY: &[&str] = &[
     "num_certs",
     "proxy_ssl_verify_result",
     "proxy_used",
-    "time_posttransfer",
-    "time_pretransfer",
     "time_queue",
     "tls_earlydata",
     "urlnum",
@@ -293,6 +293,8 @@ fn plain(var: Var, report: &Report, ending: &Ending) -> String {
             .unwrap_or_default(),
         Var::LocalPort => report.figures().local.map_or(0, |a| a.port()).to_string(),
         Var::Referer => report.figures().referer.clone().unwrap_or_default(),
+        Var::TimePretransfer => format!("{:.6}", seconds(report.figures().pretransfer)),
+        Var::TimePosttransfer => format!("{:.6}", seconds(report.figures().posttransfer)),
         Var::Json => to_json(report, ending).to_string(),
     }
 }
@@ -385,6 +387,8 @@ fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
         "local_ip": report.figures().local.map(|a| a.ip().to_string()),
         "local_port": report.figures().local.map(|a| a.port()),
         "referer": report.figures().referer,
+        "time_pretransfer": seconds(report.figures().pretransfer),
+        "time_posttransfer": seconds(report.figures().posttransfer),
     })
 }
 

@@ -218,7 +218,8 @@ fn write_out_times_are_cumulative_and_ordered() {
     let assert = fetch()
         .args([
             "-w",
-            "\\n%{time_namelookup} %{time_connect} %{time_starttransfer} %{time_total}",
+            "\\n%{time_namelookup} %{time_connect} %{time_pretransfer} %{time_posttransfer} \
+             %{time_starttransfer} %{time_total}",
             &server.target(),
         ])
         .assert()
@@ -232,9 +233,10 @@ fn write_out_times_are_cumulative_and_ordered() {
         .split(' ')
         .map(|t| t.parse().unwrap())
         .collect();
-    assert_eq!(times.len(), 4);
+    assert_eq!(times.len(), 6);
     assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
-    assert!(times[3] > 0.0 && times[3] < 5.0, "{times:?}");
+    assert!(times[1] > 0.0, "{times:?}");
+    assert!(times[5] > 0.0 && times[5] < 5.0, "{times:?}");
     // Microsecond precision: six decimals.
     assert!(
         stdout
@@ -370,7 +372,7 @@ fn write_out_onerror_prints_the_rest_only_on_failure() {
 
 #[test]
 fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
-    let format = "[%{time_pretransfer}|%{url.host}|%{http_code}]";
+    let format = "[%{time_queue}|%{url.host}|%{http_code}]";
     let server = reply(ok_response(b"body"));
     fetch()
         .args(["-w", format, &server.target()])
@@ -378,7 +380,7 @@ fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
         .code(0)
         .stdout("body[||200]")
         .stderr(
-            "fetch: warning: -w: fetch has no figure for curl's %{time_pretransfer}, %{url.host}; \
+            "fetch: warning: -w: fetch has no figure for curl's %{time_queue}, %{url.host}; \
              printed empty\n",
         );
     server.finish();
