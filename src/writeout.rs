@@ -108,26 +108,18 @@ impl std::str::FromStr for WriteOut {
         let mut text = String::new();
         let mut rest = format;
         while let Some(c) = rest.chars().next() {
-            let (piece, len) = match escape(rest) {
-                Some((literal, len)) => {
-                    text.push(literal);
-                    rest = &rest[len..];
-                    continue;
-                }
-                None if rest.starts_with("%{") => {
-                    braced(&rest[2..]).map(|(n, len)| (var(n), len + 2))?
-                }
-                None if rest.starts_with("%header{") => braced(&rest[8..])
-                    .map(|(n, len)| (Ok(Piece::Header(n.to_string())), len + 8))?,
-                None => {
-                    text.push(c);
-                    rest = &rest[c.len_utf8()..];
-                    continue;
-                }
-            };
-            pieces.push(Piece::Text(std::mem::take(&mut text)));
-            pieces.push(piece?);
-            rest = &rest[len..];
+            if let Some((literal, len)) = escape(rest) {
+                text.push(literal);
+                rest = &rest[len..];
+            } else if let Some(found) = placeholder(rest) {
+                let (piece, len) = found?;
+                pieces.push(Piece::Text(std::mem::take(&mut text)));
+                pieces.push(piece);
+                rest = &rest[len..];
+            } else {
+                text.push(c);
+                rest = &rest[c.len_utf8()..];
+            }
         }
         pieces.push(Piece::Text(text));
         pieces.retain(|p| *p != Piece::Text(String::new()));
@@ -169,6 +161,25 @@ fn escape(rest: &str) -> Option<(char, usize)> {
         _ => return None,
     };
     Some((literal, 2))
+}
+
+/// `%{NAME}` or `%header{NAME}` at the start of `rest`: its piece and length.
+fn placeholder(rest: &str) -> Option<Result<(Piece, usize), String>> {
+    let (open, header) = if rest.starts_with("%{") {
+        (2, false)
+    } else if rest.starts_with("%header{") {
+        (8, true)
+    } else {
+        return None;
+    };
+    Some(braced(&rest[open..]).and_then(|(name, len)| {
+        let piece = if header {
+            Piece::Header(name.to_string())
+        } else {
+            var(name)?
+        };
+        Ok((piece, open + len))
+    }))
 }
 
 /// The name up to the closing brace, and the length it takes with the brace.
