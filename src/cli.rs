@@ -108,6 +108,10 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'e', long, value_name = "URL")]
     referer: Option<String>,
 
+    /// Ask for a compressed response (gzip, deflate, br) and decode it
+    #[arg(long, conflicts_with = "raw")]
+    compressed: bool,
+
     /// Accepted for curl's sake: fetch always shows errors, with -s too
     #[arg(hide_short_help = true, short = 'S', long)]
     show_error: bool,
@@ -521,6 +525,9 @@ impl Args {
             defaults.retain(|(name, _)| name != "Accept");
             defaults.push(("Accept".into(), JSON_TYPE.into()));
         }
+        if self.compressed {
+            defaults.push(("Accept-Encoding".into(), crate::decode::ACCEPTED.into()));
+        }
         defaults
     }
 
@@ -586,6 +593,7 @@ impl Args {
             fail_on_error: self.fail,
             max_size: self.max_size,
             raw: self.raw,
+            decode: self.compressed,
         }
     }
 

@@ -63,7 +63,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (60, "the server's TLS certificate could not be verified"),
     (
         61,
-        "the body has a transfer coding fetch cannot decode (not chunked)",
+        "the body cannot be decoded: a transfer coding other than chunked, or with --compressed a broken or unknown Content-Encoding",
     ),
     (63, "--max-size: the body is larger than allowed"),
     (
@@ -373,6 +373,20 @@ pub enum Error {
     )]
     UnsupportedCoding { addr: SocketAddr, codings: String },
 
+    #[error(
+        "the response from {addr} has Content-Encoding '{codings}', which fetch cannot decode (--compressed decodes gzip, deflate and br); the body was not written"
+    )]
+    UnknownContentCoding { addr: SocketAddr, codings: String },
+
+    #[error(
+        "the body from {addr} does not decode as Content-Encoding '{codings}': {reason}; what decoded before it was written"
+    )]
+    BadContent {
+        addr: SocketAddr,
+        codings: String,
+        reason: String,
+    },
+
     #[error("writing the output failed: {0}")]
     Write(#[source] std::io::Error),
 
@@ -420,7 +434,9 @@ impl Error {
             Error::BadChunk { .. } => Class::BadChunk,
             Error::Partial { .. } | Error::PartialChunked { .. } => Class::Partial,
             Error::HttpStatus { .. } => Class::HttpError,
-            Error::UnsupportedCoding { .. } => Class::BadEncoding,
+            Error::UnsupportedCoding { .. }
+            | Error::UnknownContentCoding { .. }
+            | Error::BadContent { .. } => Class::BadEncoding,
             Error::TooLarge { .. } => Class::TooLarge,
             Error::Write(_) => Class::Write,
             Error::TlsHandshake { .. } => Class::TlsHandshake,
@@ -685,6 +701,15 @@ mod tests {
             Error::UnsupportedCoding {
                 addr: addr(),
                 codings: "gzip".into(),
+            },
+            Error::UnknownContentCoding {
+                addr: addr(),
+                codings: "zstd".into(),
+            },
+            Error::BadContent {
+                addr: addr(),
+                codings: "gzip".into(),
+                reason: "x".into(),
             },
             Error::TlsHandshake {
                 addr: addr(),

@@ -18,6 +18,8 @@ pub struct Head {
     pub retry_after: Option<u64>,
     /// The `Location` field's value, as sent.
     pub location: Option<Vec<u8>>,
+    /// The Content-Encoding list, in the order the codings were applied.
+    pub content_codings: Vec<String>,
 }
 
 impl Head {
@@ -173,6 +175,15 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .iter()
         .find(|h| h.name.eq_ignore_ascii_case("location"))
         .map(|h| h.value.trim_ascii().to_vec());
+    let content_codings = response
+        .headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("content-encoding"))
+        .flat_map(|h| h.value.split(|&b| b == b','))
+        .map(unfold)
+        .filter(|c| !c.is_empty())
+        .map(shown)
+        .collect();
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -181,6 +192,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         body,
         retry_after,
         location,
+        content_codings,
     })
 }
 

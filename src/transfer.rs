@@ -7,11 +7,12 @@ use std::time::Duration;
 
 use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
+use crate::decode::{self, BodyWriter, Coding, Decoder};
 use crate::error::{Error, Stop};
 use crate::output::Output;
 use crate::report::Report;
 use crate::request::Request;
-use crate::response::{Head, HeadError, HeadReader};
+use crate::response::{BodyLength, Head, HeadError, HeadReader};
 use crate::stream::{Failure, Spliced, Stream};
 
 /// 64 KiB matches a pipe's default capacity, so one read fills one write.
@@ -50,6 +51,8 @@ pub struct Rules {
     pub max_size: Option<u64>,
     /// --raw: write chunked bodies as received instead of decoded.
     pub raw: bool,
+    /// --compressed: undo the Content-Encoding; --max-size counts decoded bytes.
+    pub decode: bool,
 }
 
 /// The exchange's view of its stream: where it goes, and how much came back.
@@ -152,9 +155,14 @@ pub fn exchange(
         return Ok(redirect);
     }
     let head_len = head.len;
-    let mut body = start_body(head, &reader, rules, out, report, addr)?;
+    let (mut body, codings) = start_body(head, &reader, rules, out, report, addr)?;
     let early_body = &reader.buffered()[head_len..];
-    let result = receive_body(&mut body, early_body, &mut link, &mut buf, out);
+    let mut writer = match codings {
+        Some(codings) => BodyWriter::Decoded(Decoder::new(&codings, out, rules.max_size, addr)),
+        None => BodyWriter::Plain(out),
+    };
+    let result = receive_body(&mut body, early_body, &mut link, &mut buf, &mut writer)
+        .and_then(|()| writer.finish());
     report.body_received(body.written());
     if result.is_ok() {
         link.stream.finish();
@@ -200,6 +208,7 @@ fn receive_head(
 }
 
 /// The head is in: shows it (-i, -v), then admits the body or ends the exchange.
+/// With the body, the codings to undo when it is to be decoded.
 fn start_body(
     head: Head,
     reader: &HeadReader,
@@ -207,17 +216,24 @@ fn start_body(
     out: &mut Output,
     report: &mut Report,
     addr: SocketAddr,
-) -> Result<Body, Stop> {
+) -> Result<(Body, Option<Vec<Coding>>), Stop> {
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
     out.dump_head(head_bytes)?;
     if rules.include_head {
         out.write_head(head_bytes)?;
     }
+    let undecoded = if rules.decode {
+        Vec::new()
+    } else {
+        head.content_codings.clone()
+    };
     match admit(head, rules, addr) {
-        Ok(body) => {
-            out.set_body_length(body.announced());
-            Ok(body)
+        Ok((body, codings)) => {
+            out.set_body_coding(&undecoded);
+            // Decoded, the body is longer than announced, by an unknown amount.
+            out.set_body_length(body.announced().filter(|_| codings.is_none()));
+            Ok((body, codings))
         }
         Err(Rejected::Error(error)) => Err(error.into()),
         // A malformed head after all: what arrived is shown, as for any other.
@@ -319,9 +335,14 @@ enum Rejected {
     Malformed(Error),
 }
 
-/// Whether the body may be received, and how it ends: --fail, a length over
-/// --max-size, or a coding fetch cannot decode end the exchange before any body byte.
-fn admit(head: Head, rules: &Rules, addr: SocketAddr) -> Result<Body, Rejected> {
+/// Whether the body may be received, how it ends, and what decodes it: --fail,
+/// a length over --max-size, or a coding fetch cannot decode end the exchange
+/// before any body byte.
+fn admit(
+    head: Head,
+    rules: &Rules,
+    addr: SocketAddr,
+) -> Result<(Body, Option<Vec<Coding>>), Rejected> {
     if rules.fail_on_error && head.status >= 400 {
         return Err(Rejected::Error(Error::HttpStatus {
             addr,
@@ -330,7 +351,10 @@ fn admit(head: Head, rules: &Rules, addr: SocketAddr) -> Result<Body, Rejected> 
             retry_after: head.retry_after,
         }));
     }
-    let framing = body::framing(head.body, rules.max_size).map_err(|refusal| match refusal {
+    let codings = content_codings(&head, rules, addr)?;
+    // Decoded, --max-size counts what comes out of the decoder, not the length sent.
+    let limit = rules.max_size.filter(|_| codings.is_none());
+    let framing = body::framing(head.body, limit).map_err(|refusal| match refusal {
         Refusal::TooLarge { announced, limit } => Rejected::Error(Error::TooLarge {
             addr,
             limit,
@@ -344,7 +368,27 @@ fn admit(head: Head, rules: &Rules, addr: SocketAddr) -> Result<Body, Rejected> 
             Rejected::Error(Error::UnsupportedCoding { addr, codings })
         }
     })?;
-    Ok(Body::new(framing, rules.max_size, rules.raw))
+    Ok((Body::new(framing, limit, rules.raw), codings))
+}
+
+/// With --compressed, the codings to undo, if any; a coding fetch does not know
+/// ends the exchange, as the bytes would not be what the user asked for.
+fn content_codings(
+    head: &Head,
+    rules: &Rules,
+    addr: SocketAddr,
+) -> Result<Option<Vec<Coding>>, Rejected> {
+    if !rules.decode || head.content_codings.is_empty() || head.body == BodyLength::Exactly(0) {
+        return Ok(None);
+    }
+    match decode::codings(&head.content_codings) {
+        Ok(codings) if codings.is_empty() => Ok(None),
+        Ok(codings) => Ok(Some(codings)),
+        Err(_) => Err(Rejected::Error(Error::UnknownContentCoding {
+            addr,
+            codings: head.content_codings.join(", "),
+        })),
+    }
 }
 
 /// Writes the body: first what came with the head, then what the socket gives,
@@ -354,7 +398,7 @@ fn receive_body(
     early_body: &[u8],
     link: &mut Link,
     buf: &mut Vec<u8>,
-    out: &mut Output,
+    out: &mut BodyWriter,
 ) -> Result<(), Stop> {
     let addr = link.addr;
     feed(body, early_body, out, addr)?;
@@ -396,7 +440,7 @@ fn receive_body(
 fn splice_step(
     body: &mut Body,
     link: &mut Link,
-    out: &mut Output,
+    out: &mut BodyWriter,
     enabled: &mut bool,
 ) -> Result<Option<usize>, Stop> {
     let (true, Some(len), Some(pipe)) = (*enabled, body.passthrough_len(), out.splice_target())
@@ -427,7 +471,7 @@ fn read_and_feed(
     body: &mut Body,
     link: &mut Link,
     buf: &mut Vec<u8>,
-    out: &mut Output,
+    out: &mut BodyWriter,
 ) -> Result<Result<usize, Failure>, Stop> {
     let addr = link.addr;
     if let Some(lent) = link.stream.buffered() {
@@ -454,12 +498,17 @@ fn read_and_feed(
 
 /// Writes the body bytes among `bytes`; bytes after the end of the body are not
 /// part of this response and are not written.
-fn feed(body: &mut Body, mut bytes: &[u8], out: &mut Output, addr: SocketAddr) -> Result<(), Stop> {
+fn feed(
+    body: &mut Body,
+    mut bytes: &[u8],
+    out: &mut BodyWriter,
+    addr: SocketAddr,
+) -> Result<(), Stop> {
     while !bytes.is_empty() && !body.is_done() {
         let step = body
             .step(bytes)
             .map_err(|e| body_error(e, addr, body.written(), None))?;
-        out.write_body(&bytes[step.data])?;
+        out.write(&bytes[step.data])?;
         if step.over_limit {
             let limit = body.written();
             return Err(body_error(BodyError::TooLarge { limit }, addr, limit, None).into());
@@ -562,6 +611,7 @@ mod tests {
             fail_on_error: false,
             max_size: None,
             raw: false,
+            decode: false,
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);

@@ -86,15 +86,26 @@ impl Guard {
         }
     }
 
-    /// The line to print when the body was suppressed.
-    pub fn note(&self) -> Option<String> {
+    /// The line to print when the body was suppressed; `coding` is its
+    /// Content-Encoding when fetch did not decode it, and whether it could.
+    pub fn note(&self, coding: Option<(&str, bool)>) -> Option<String> {
         let Guard::Suppressed(size) = self else {
             return None;
         };
         let size = size.map(|n| format!(" ({n} bytes)")).unwrap_or_default();
-        Some(format!(
-            "fetch: the body{size} looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\n"
-        ))
+        Some(match coding {
+            Some((coding, decodable)) => format!(
+                "fetch: the body{size} is {coding}-encoded and was not printed to the terminal; {}-o FILE saves it as received\n",
+                if decodable {
+                    "--compressed decodes it, "
+                } else {
+                    ""
+                }
+            ),
+            None => format!(
+                "fetch: the body{size} looks binary and was not printed to the terminal; use -o FILE to save it, or -o - to print it anyway\n"
+            ),
+        })
     }
 }
 
@@ -122,7 +133,7 @@ mod tests {
         assert_eq!(guard.pass(&binary, Some(5000)), Verdict::Stop);
         assert!(
             guard
-                .note()
+                .note(None)
                 .unwrap()
                 .contains("the body (5000 bytes) looks binary")
         );
@@ -133,7 +144,13 @@ mod tests {
         let mut guard = Guard::new(true);
         assert_eq!(guard.pass(b"a\0b", None), Verdict::Hold);
         assert_eq!(guard.end(), Verdict::Stop);
-        assert!(guard.note().unwrap().contains("the body (3 bytes)"));
+        assert!(guard.note(None).unwrap().contains("the body (3 bytes)"));
+        assert!(
+            guard
+                .note(Some(("gzip", true)))
+                .unwrap()
+                .contains("the body (3 bytes) is gzip-encoded and was not printed to the terminal; --compressed decodes it")
+        );
         assert_eq!(
             Guard::new(false).pass(b"x\0", None),
             Verdict::Write(Cow::Borrowed(&b"x\0"[..]))

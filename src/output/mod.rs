@@ -32,6 +32,9 @@ pub struct Output {
     progress: Progress,
     /// The body's length, when the head announced one.
     body_length: Option<u64>,
+    /// The body's Content-Encoding, when it reaches the output undecoded, and
+    /// whether --compressed would decode it.
+    body_coding: Option<(String, bool)>,
 }
 
 impl Output {
@@ -76,6 +79,7 @@ impl Output {
             guard,
             progress: Progress::default(),
             body_length: None,
+            body_coding: None,
         }
     }
 
@@ -133,6 +137,14 @@ impl Output {
         if let Some(length) = length {
             self.progress.set_length(length);
         }
+    }
+
+    /// The body comes with this Content-Encoding, not undone: the binary note says so.
+    pub fn set_body_coding(&mut self, codings: &[String]) {
+        self.body_coding = (!codings.is_empty()).then(|| {
+            let decodable = crate::decode::codings(codings).is_ok();
+            (codings.join(", "), decodable)
+        });
     }
 
     /// Readies the output for another attempt: `false` when bytes already reached
@@ -224,7 +236,10 @@ impl Output {
     }
 
     fn note_suppressed(&self) {
-        if let Some(line) = self.guard.note() {
+        if let Some(line) = self
+            .guard
+            .note(self.body_coding.as_ref().map(|(c, d)| (c.as_str(), *d)))
+        {
             let _ = io::stderr().write_all(line.as_bytes());
         }
     }

@@ -1,0 +1,332 @@
+//! --compressed: the body's Content-Encoding undone on its way to the output.
+//! Each decoder writes at most one buffer at a time into the next, so memory
+//! stays flat whatever the compression ratio, and --max-size stops a bomb.
+
+use std::error::Error as StdError;
+use std::fmt;
+use std::io::{self, Write};
+use std::net::SocketAddr;
+use std::os::fd::BorrowedFd;
+
+use flate2::write::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
+
+use crate::error::{Error, Stop};
+use crate::output::Output;
+
+/// What --compressed asks for, in Accept-Encoding.
+pub const ACCEPTED: &str = "gzip, deflate, br";
+
+/// Brotli's output buffer, and the most any layer hands on at once.
+const BUFFER: usize = 32 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Coding {
+    Gzip,
+    /// zlib (RFC 9110's "deflate"), or raw deflate as some servers send it.
+    Deflate,
+    Brotli,
+}
+
+impl Coding {
+    fn name(self) -> &'static str {
+        match self {
+            Coding::Gzip => "gzip",
+            Coding::Deflate => "deflate",
+            Coding::Brotli => "br",
+        }
+    }
+}
+
+/// The codings of a Content-Encoding list, in the order they were applied;
+/// `identity` is none at all. `Err` names the first one fetch cannot decode.
+pub fn codings(listed: &[String]) -> Result<Vec<Coding>, String> {
+    let mut codings = Vec::new();
+    for name in listed {
+        match name.to_ascii_lowercase().as_str() {
+            "gzip" | "x-gzip" => codings.push(Coding::Gzip),
+            "deflate" => codings.push(Coding::Deflate),
+            "br" => codings.push(Coding::Brotli),
+            "identity" => {}
+            _ => return Err(name.clone()),
+        }
+    }
+    Ok(codings)
+}
+
+/// Where body bytes go: to the output as they are, or through the decoders.
+pub enum BodyWriter<'o> {
+    Plain(&'o mut Output),
+    Decoded(Decoder<'o>),
+}
+
+impl BodyWriter<'_> {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        match self {
+            BodyWriter::Plain(out) => out.write_body(bytes),
+            BodyWriter::Decoded(decoder) => decoder.write(bytes),
+        }
+    }
+
+    /// The body is complete: a decoder must have seen its stream's end.
+    pub fn finish(&mut self) -> Result<(), Stop> {
+        match self {
+            BodyWriter::Plain(_) => Ok(()),
+            BodyWriter::Decoded(decoder) => decoder.finish(),
+        }
+    }
+
+    /// splice moves bytes past fetch, so only bytes that need no decoding.
+    pub fn splice_target(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            BodyWriter::Plain(out) => out.splice_target(),
+            BodyWriter::Decoded(_) => None,
+        }
+    }
+
+    pub fn spliced(&mut self, count: usize) {
+        if let BodyWriter::Plain(out) = self {
+            out.spliced(count);
+        }
+    }
+}
+
+pub struct Decoder<'o> {
+    top: Box<dyn Layer + 'o>,
+    /// The Content-Encoding, for messages.
+    listed: String,
+    addr: SocketAddr,
+    fed: bool,
+}
+
+impl<'o> Decoder<'o> {
+    /// Decodes `codings` (in the order applied) into `out`, stopping past
+    /// `limit` decoded bytes.
+    pub fn new(
+        codings: &[Coding],
+        out: &'o mut Output,
+        limit: Option<u64>,
+        addr: SocketAddr,
+    ) -> Decoder<'o> {
+        let mut top: Box<dyn Layer + 'o> = Box::new(Bottom {
+            out,
+            limit,
+            addr,
+            written: 0,
+        });
+        // The first coding applied is the last undone: it wraps the bottom.
+        for coding in codings {
+            top = match coding {
+                Coding::Gzip => Box::new(MultiGzDecoder::new(top)),
+                Coding::Deflate => Box::new(Deflate::Sniffing(Some(top), Vec::new())),
+                Coding::Brotli => Box::new(Brotli(Some(
+                    brotli_decompressor::DecompressorWriter::new(top, BUFFER),
+                ))),
+            };
+        }
+        let listed: Vec<&str> = codings.iter().map(|c| c.name()).collect();
+        Decoder {
+            top,
+            listed: listed.join(", "),
+            addr,
+            fed: false,
+        }
+    }
+
+    fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        self.fed |= !bytes.is_empty();
+        // flate2 keeps its last output until the next write: flushing hands it
+        // on now, so a stream shows as it comes.
+        let written = self.top.write_all(bytes).and_then(|()| self.top.flush());
+        written.map_err(|e| self.failure(e))
+    }
+
+    fn finish(&mut self) -> Result<(), Stop> {
+        // An empty body (a redirect's, say) is no stream at all, not a broken one.
+        if !self.fed {
+            return Ok(());
+        }
+        self.top.finish().map_err(|e| self.failure(e))
+    }
+
+    /// A stop the output carried up through the decoders, or a decoding error.
+    fn failure(&self, error: io::Error) -> Stop {
+        let (kind, text) = (error.kind(), error.to_string());
+        if let Some(Ok(carried)) = error.into_inner().map(|inner| inner.downcast::<Carried>()) {
+            return carried.0;
+        }
+        let reason = match kind {
+            // write_all's sign of a decoder that takes no more input.
+            io::ErrorKind::WriteZero => "bytes follow the end of the compressed stream".into(),
+            io::ErrorKind::UnexpectedEof => "the compressed stream ends early".into(),
+            _ => text,
+        };
+        Error::BadContent {
+            addr: self.addr,
+            codings: self.listed.clone(),
+            reason,
+        }
+        .into()
+    }
+}
+
+/// A stop from the output, carried through the decoders as an io::Error.
+#[derive(Debug)]
+struct Carried(Stop);
+
+impl fmt::Display for Carried {
+    fn fmt(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("the output stopped")
+    }
+}
+
+impl StdError for Carried {}
+
+fn carry(stop: Stop) -> io::Error {
+    io::Error::other(Carried(stop))
+}
+
+/// A decoder in the chain, which must be told the input is over to check
+/// that its stream was complete.
+trait Layer: Write {
+    fn finish(&mut self) -> io::Result<()>;
+}
+
+impl Layer for Box<dyn Layer + '_> {
+    fn finish(&mut self) -> io::Result<()> {
+        (**self).finish()
+    }
+}
+
+/// The end of the chain: decoded bytes to the output, counted for --max-size.
+struct Bottom<'o> {
+    out: &'o mut Output,
+    limit: Option<u64>,
+    addr: SocketAddr,
+    written: u64,
+}
+
+impl Write for Bottom<'_> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let room = self
+            .limit
+            .map_or(u64::MAX, |l| l.saturating_sub(self.written));
+        let take = bytes.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        self.out.write_body(&bytes[..take]).map_err(carry)?;
+        self.written = self.written.saturating_add(take as u64);
+        if take < bytes.len() {
+            let limit = self.written;
+            return Err(carry(
+                Error::TooLarge {
+                    addr: self.addr,
+                    limit,
+                    announced: None,
+                }
+                .into(),
+            ));
+        }
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl Layer for Bottom<'_> {
+    fn finish(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<W: Layer> Layer for MultiGzDecoder<W> {
+    fn finish(&mut self) -> io::Result<()> {
+        self.try_finish()?;
+        self.get_mut().finish()
+    }
+}
+
+/// "deflate" is zlib by the RFC, but some servers send raw deflate: the first
+/// two bytes tell (a zlib header is a multiple of 31 naming method 8).
+enum Deflate<W: Layer> {
+    Sniffing(Option<W>, Vec<u8>),
+    Zlib(ZlibDecoder<W>),
+    Raw(DeflateDecoder<W>),
+}
+
+impl<W: Layer> Write for Deflate<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        let (next, start) = match self {
+            Deflate::Zlib(d) => return d.write(bytes),
+            Deflate::Raw(d) => return d.write(bytes),
+            Deflate::Sniffing(next, start) => (next, start),
+        };
+        let take = (2 - start.len()).min(bytes.len());
+        start.extend_from_slice(&bytes[..take]);
+        if let [first, second] = start[..] {
+            let Some(next) = next.take() else {
+                return Err(io::Error::other("the deflate decoder lost its output"));
+            };
+            let zlib = first & 0x0f == 8 && u16::from_be_bytes([first, second]) % 31 == 0;
+            *self = if zlib {
+                Deflate::Zlib(ZlibDecoder::new(next))
+            } else {
+                Deflate::Raw(DeflateDecoder::new(next))
+            };
+            self.write_all(&[first, second])?;
+        }
+        Ok(take)
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match self {
+            Deflate::Zlib(d) => d.flush(),
+            Deflate::Raw(d) => d.flush(),
+            Deflate::Sniffing(..) => Ok(()),
+        }
+    }
+}
+
+impl<W: Layer> Layer for Deflate<W> {
+    fn finish(&mut self) -> io::Result<()> {
+        match self {
+            Deflate::Sniffing(..) => Err(io::ErrorKind::UnexpectedEof.into()),
+            Deflate::Zlib(d) => {
+                d.try_finish()?;
+                d.get_mut().finish()
+            }
+            Deflate::Raw(d) => {
+                d.try_finish()?;
+                d.get_mut().finish()
+            }
+        }
+    }
+}
+
+struct Brotli<W: Layer>(Option<brotli_decompressor::DecompressorWriter<W>>);
+
+impl<W: Layer> Write for Brotli<W> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match &mut self.0 {
+            Some(d) => d.write(bytes),
+            None => Ok(0),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        match &mut self.0 {
+            Some(d) => d.flush(),
+            None => Ok(()),
+        }
+    }
+}
+
+impl<W: Layer> Layer for Brotli<W> {
+    fn finish(&mut self) -> io::Result<()> {
+        let Some(mut d) = self.0.take() else {
+            return Ok(());
+        };
+        d.close()?;
+        let mut next = d.into_inner().map_err(|_| io::Error::other("brotli"))?;
+        next.finish()
+    }
+}
