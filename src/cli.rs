@@ -200,6 +200,17 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'D', long, value_name = "FILE")]
     dump_header: Option<std::path::PathBuf>,
 
+    /// Resume the -o or -O file from what FILE.part (or FILE) holds: give '-'
+    #[arg(
+        hide_short_help = true,
+        short = 'C',
+        long,
+        value_name = "-",
+        allow_hyphen_values = true,
+        conflicts_with_all = ["compressed", "raw"]
+    )]
+    continue_at: Option<String>,
+
     /// Put the -o or -O file in DIR (which must exist)
     #[arg(hide_short_help = true, long, value_name = "DIR")]
     output_dir: Option<std::path::PathBuf>,
@@ -276,6 +287,8 @@ pub struct OutputPlan {
     pub binary_guard: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
+    /// -C -: the length of the partial file to resume (FILE.part, else FILE).
+    pub resume: Option<u64>,
 }
 
 /// What fetch says about the fetch, besides the body.
@@ -391,7 +404,8 @@ impl Args {
         )
         .map_err(Error::Usage)?;
         let lookup = self.lookup(&target)?;
-        let request = self.request(&target)?;
+        let output = self.output_plan(&target, terminals)?;
+        let request = self.request(&target, output.resume)?;
         let tls = TlsPlan {
             roots: RootSource::choose(self.cacert.clone(), self.capath.clone(), |name| {
                 std::env::var(name).ok()
@@ -411,7 +425,7 @@ impl Args {
                 trusted: self.location_trusted,
             },
             rules: self.rules(terminals),
-            output: self.output_plan(&target, terminals)?,
+            output,
             timeouts: Timeouts {
                 connect: self.connect_timeout.0,
                 idle: self.read_timeout.0,
@@ -437,7 +451,7 @@ impl Args {
     }
 
     /// The request, built whole: from the flags, or verbatim from stdin (--raw).
-    fn request(&self, target: &Target) -> Result<Request, Error> {
+    fn request(&self, target: &Target, resume: Option<u64>) -> Result<Request, Error> {
         if self.raw {
             if self.path.is_some() || target.path != "/" {
                 return Err(Error::Usage(
@@ -475,6 +489,9 @@ impl Args {
             None => natural.to_string(),
         };
         let mut defaults = self.default_headers(target, body.as_ref().map(|_| content_type));
+        if let Some(offset) = resume {
+            defaults.push(("Range".into(), format!("bytes={offset}-")));
+        }
         if let Some(credentials) = self.credentials(target)? {
             defaults.push(("Authorization".into(), credentials));
         }
@@ -608,7 +625,23 @@ impl Args {
             (Some(name), Some(dir)) if name.is_relative() => Some(dir.join(name)),
             (named, _) => named,
         };
+        let resume = match (self.continue_at.as_deref(), &file) {
+            (None, _) => None,
+            (Some("-"), Some(file)) => resumable_length(file),
+            (Some("-"), None) => {
+                return Err(Error::Usage(
+                    "-C - resumes a file: give -o FILE or -O".into(),
+                ));
+            }
+            (Some(offset), _) => {
+                return Err(Error::Usage(format!(
+                    "-C '{}': fetch resumes from what the file holds: give -C -",
+                    offset.escape_debug()
+                )));
+            }
+        };
         Ok(OutputPlan {
+            resume,
             // `-o -` is the user's way to print a binary body to a terminal anyway.
             binary_guard: self.output.is_none() && !self.remote_name && terminals.stdout,
             // A bar only where a person watches, and never over a body on the same
@@ -621,6 +654,18 @@ impl Args {
             dump_header: self.dump_header.clone(),
         })
     }
+}
+
+/// -C -: the bytes to resume from, in FILE.part (fetch's own partial file),
+/// else in FILE; `None` when neither holds any, and the fetch starts afresh.
+fn resumable_length(file: &std::path::Path) -> Option<u64> {
+    let part = crate::output::atomic::part_path(file);
+    [part.as_path(), file].into_iter().find_map(|path| {
+        std::fs::metadata(path)
+            .ok()
+            .filter(|m| m.is_file() && m.len() > 0)
+            .map(|m| m.len())
+    })
 }
 
 impl Args {

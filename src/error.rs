@@ -47,6 +47,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         "timed out once connected: the server stopped reading the request or answering (or --max-time)",
     ),
     (
+        33,
+        "-C -: the server cannot resume the file where it stopped",
+    ),
+    (
         35,
         "the TLS handshake failed (plain HTTP on the port, an alert, old TLS)",
     ),
@@ -152,6 +156,7 @@ classes! {
     Partial => 18, "partial", Never;
     HttpError => 22, "http_error", IfStatusSaysSo;
     BadEncoding => 61, "bad_encoding", Never;
+    RangeRefused => 33, "range_refused", Never;
     TooLarge => 63, "too_large", Never;
     Write => 23, "write", Never;
     TlsHandshake => 35, "tls_handshake", Always;
@@ -378,6 +383,13 @@ pub enum Error {
     )]
     UnknownContentCoding { addr: SocketAddr, codings: String },
 
+    #[error("the server at {addr} cannot resume the file at byte {offset}: {reason}")]
+    RangeRefused {
+        addr: SocketAddr,
+        offset: u64,
+        reason: String,
+    },
+
     #[error(
         "the body from {addr} does not decode as Content-Encoding '{codings}': {reason}; what decoded before it was written"
     )]
@@ -437,6 +449,7 @@ impl Error {
             Error::UnsupportedCoding { .. }
             | Error::UnknownContentCoding { .. }
             | Error::BadContent { .. } => Class::BadEncoding,
+            Error::RangeRefused { .. } => Class::RangeRefused,
             Error::TooLarge { .. } => Class::TooLarge,
             Error::Write(_) => Class::Write,
             Error::TlsHandshake { .. } => Class::TlsHandshake,
@@ -705,6 +718,11 @@ mod tests {
             Error::UnknownContentCoding {
                 addr: addr(),
                 codings: "zstd".into(),
+            },
+            Error::RangeRefused {
+                addr: addr(),
+                offset: 1,
+                reason: "x".into(),
             },
             Error::BadContent {
                 addr: addr(),

@@ -56,9 +56,10 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         .context("starting the --max-time watchdog thread")
         .map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
-    let mut out = match &plan.output.file {
-        Some(path) => Output::file(path)?,
-        None => Output::stdout(plan.output.binary_guard)?,
+    let mut out = match (&plan.output.file, plan.output.resume) {
+        (Some(path), Some(offset)) => Output::resume(path, offset)?,
+        (Some(path), None) => Output::file(path)?,
+        (None, _) => Output::stdout(plan.output.binary_guard)?,
     };
     if let Some(path) = &plan.output.dump_header {
         out = out.with_dump(path)?;

@@ -20,6 +20,8 @@ pub struct Head {
     pub location: Option<Vec<u8>>,
     /// The Content-Encoding list, in the order the codings were applied.
     pub content_codings: Vec<String>,
+    /// The Content-Range field's value, as `escape::shown`.
+    pub content_range: Option<String>,
 }
 
 impl Head {
@@ -184,6 +186,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .filter(|c| !c.is_empty())
         .map(shown)
         .collect();
+    let content_range = response
+        .headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case("content-range"))
+        .map(|h| shown(h.value.trim_ascii()));
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -193,6 +200,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         retry_after,
         location,
         content_codings,
+        content_range,
     })
 }
 

@@ -223,6 +223,28 @@ fn start_body(
     if rules.include_head {
         out.write_head(head_bytes)?;
     }
+    let resume = out
+        .resume_offset()
+        .filter(|_| !(rules.fail_on_error && head.status >= 400));
+    if let Some(offset) = resume {
+        match resumed(&head, offset) {
+            Resume::Append => {}
+            Resume::StartOver => out.start_over()?,
+            Resume::Complete => {
+                report.step(format_args!("the file is complete already: {offset} bytes"));
+                let empty = body::Framing::Length { left: 0, total: 0 };
+                return Ok((Body::new(empty, None, false), None));
+            }
+            Resume::Refused(reason) => {
+                return Err(Error::RangeRefused {
+                    addr,
+                    offset,
+                    reason,
+                }
+                .into());
+            }
+        }
+    }
     let undecoded = if rules.decode {
         Vec::new()
     } else {
@@ -326,6 +348,39 @@ fn read_head(
         if let Some(head) = reader.push(&buf[..n]).map_err(HeadFailure::Malformed)? {
             return Ok(head);
         }
+    }
+}
+
+/// -C -: what the answer to a Range request means for the file.
+#[derive(Debug, PartialEq, Eq)]
+enum Resume {
+    /// 206 from the file's end: the body is the rest.
+    Append,
+    /// 200: the body is the whole, the file starts over.
+    StartOver,
+    /// 416 saying the whole is what the file holds.
+    Complete,
+    Refused(String),
+}
+
+fn resumed(head: &Head, offset: u64) -> Resume {
+    let range = head.content_range.as_deref().unwrap_or_default();
+    let unit = range.strip_prefix("bytes ");
+    let (span, total) = unit.and_then(|r| r.split_once('/')).unwrap_or_default();
+    match head.status {
+        200 => Resume::StartOver,
+        206 => match span.split_once('-').map(|(first, _)| first.parse::<u64>()) {
+            Some(Ok(first)) if first == offset => Resume::Append,
+            Some(Ok(first)) => Resume::Refused(format!(
+                "it sent the bytes from {first} on (Content-Range: {range})"
+            )),
+            _ => Resume::Refused(format!("its 206 has no usable Content-Range ('{range}')")),
+        },
+        416 if span == "*" && total.parse() == Ok(offset) => Resume::Complete,
+        416 if span == "*" && total.parse::<u64>().is_ok() => Resume::Refused(format!(
+            "it has {total} bytes, and the file holds more: it may have changed on the server"
+        )),
+        _ => Resume::Refused(format!("it answered {}", head.status_line)),
     }
 }
 

@@ -8,7 +8,7 @@
 //! allow it, the temporary file is `.FILE.fetch-PID.tmp` from the start.
 
 use std::fs::{self, File, OpenOptions};
-use std::io;
+use std::io::{self, Seek};
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
@@ -53,6 +53,30 @@ impl AtomicFile {
             dest: dest.to_path_buf(),
             temp,
             unnamed,
+        };
+        Ok((file, atomic))
+    }
+
+    /// -C -: the partial file is FILE.part, written in place from its end, and
+    /// named FILE once complete. A partial FILE (from another tool) is renamed
+    /// FILE.part first: until the rest has come, it is not the whole.
+    /// `offset` is the length the request's Range was made from.
+    pub fn resume(dest: &Path, offset: u64) -> io::Result<(File, AtomicFile)> {
+        let part = part_path(dest);
+        if !fs::metadata(&part).is_ok_and(|m| m.is_file() && m.len() > 0) {
+            fs::rename(dest, &part)?;
+        }
+        let mut file = OpenOptions::new().write(true).open(&part)?;
+        let length = file.seek(io::SeekFrom::End(0))?;
+        if length != offset {
+            return Err(io::Error::other(format!(
+                "it changed while fetch started ({length} bytes, not {offset})"
+            )));
+        }
+        let atomic = AtomicFile {
+            dest: dest.to_path_buf(),
+            temp: part,
+            unnamed: None,
         };
         Ok((file, atomic))
     }

@@ -32,6 +32,9 @@ pub struct Output {
     progress: Progress,
     /// The body's length, when the head announced one.
     body_length: Option<u64>,
+    /// -C -: how many bytes of the file were there before this fetch, to write
+    /// on from (0 once a response started the file over).
+    resumed: Option<u64>,
     /// The body's Content-Encoding, when it reaches the output undecoded, and
     /// whether --compressed would decode it.
     body_coding: Option<(String, bool)>,
@@ -71,6 +74,31 @@ impl Output {
         Ok(Output::new(file, Some(atomic), Guard::Off))
     }
 
+    /// -C -: FILE.part (or a partial FILE, renamed so), written on from its
+    /// `offset` bytes, and named FILE once the response is complete.
+    pub fn resume(dest: &Path, offset: u64) -> Result<Output, Error> {
+        let (file, atomic) =
+            AtomicFile::resume(dest, offset).map_err(|e| file_error(dest, &e.to_string()))?;
+        let part = part_path(dest);
+        interrupt::watch_part(&part, None, &part);
+        let mut out = Output::new(file, Some(atomic), Guard::Off);
+        out.sink.resume_at(offset);
+        out.resumed = Some(offset);
+        Ok(out)
+    }
+
+    /// -C -: the length the file is resumed from, while it is.
+    pub fn resume_offset(&self) -> Option<u64> {
+        self.resumed.filter(|&offset| offset > 0)
+    }
+
+    /// -C -: the server sends the whole body, not the rest: the file starts over.
+    pub fn start_over(&mut self) -> Result<(), Error> {
+        self.sink.truncate_to(0).map_err(Error::Write)?;
+        self.resumed = Some(0);
+        Ok(())
+    }
+
     fn new(file: File, target: Option<AtomicFile>, guard: Guard) -> Output {
         Output {
             dump: None,
@@ -80,6 +108,7 @@ impl Output {
             progress: Progress::default(),
             body_length: None,
             body_coding: None,
+            resumed: None,
         }
     }
 
@@ -151,7 +180,9 @@ impl Output {
     /// the user (stdout), so a retry would repeat them. A temporary file starts afresh.
     pub fn restart(&mut self) -> Result<bool, Error> {
         if self.target.is_some() {
-            self.sink.truncate().map_err(Error::Write)?;
+            // A resumed file goes back to what it held before this fetch.
+            let keep = self.resumed.unwrap_or(0);
+            self.sink.truncate_to(keep).map_err(Error::Write)?;
         } else if self.sink.written() > 0 {
             return Ok(false);
         }

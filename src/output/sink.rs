@@ -91,13 +91,23 @@ impl Sink {
         Ok(())
     }
 
-    /// Empties a file for another attempt.
-    pub fn truncate(&mut self) -> io::Result<()> {
-        self.file.set_len(0)?;
-        self.file.rewind()?;
-        self.written = 0;
-        interrupt::set_written(0);
+    /// Cuts a file back to its first `length` bytes, to write on from there:
+    /// another attempt, or (-C -) what the file held before.
+    pub fn truncate_to(&mut self, length: u64) -> io::Result<()> {
+        self.file.set_len(length)?;
+        self.file.seek(io::SeekFrom::Start(length))?;
+        self.count_from(length);
         Ok(())
+    }
+
+    /// -C -: the file holds `length` bytes already, counted as written.
+    pub fn resume_at(&mut self, length: u64) {
+        self.count_from(length);
+    }
+
+    fn count_from(&mut self, length: u64) {
+        self.written = length;
+        interrupt::set_written(length);
     }
 
     fn count(&mut self, bytes: usize) {
