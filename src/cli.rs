@@ -3,6 +3,7 @@
 //! House rules: help text is the `///` comment; every option that takes a value has
 //! an uppercase `value_name`; defaults are shown by clap.
 
+use crate::payload::Payload;
 use std::ffi::OsString;
 use std::io::IsTerminal;
 
@@ -69,7 +70,7 @@ pub struct Args {
     include: bool,
 
     /// Print only the body, exactly as received [default when stdout is not a terminal]
-    #[arg(long, overrides_with = "include")]
+    #[arg(hide_short_help = true, long, overrides_with = "include")]
     body: bool,
 
     /// The request method [default: GET, or POST with --data]
@@ -100,6 +101,10 @@ pub struct Args {
     #[arg(long, value_name = "DATA", conflicts_with_all = ["data", "data_urlencode", "get"])]
     json: Option<OsString>,
 
+    /// Send a multipart form field: NAME=VALUE, NAME=@FILE (a file upload), NAME=<FILE (repeatable)
+    #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_urlencode", "json", "get"])]
+    form: Vec<OsString>,
+
     /// Send cookies: 'NAME=VALUE; NAME2=VALUE2' as the Cookie header
     #[arg(short = 'b', long, value_name = "NAME=VALUE; ...")]
     cookie: Option<String>,
@@ -125,7 +130,7 @@ pub struct Args {
     data_parts: Vec<(bool, OsString)>,
 
     /// Send HEAD and print the response head
-    #[arg(short = 'I', long, conflicts_with_all = ["data", "data_urlencode", "json", "method", "body"])]
+    #[arg(short = 'I', long, conflicts_with_all = ["data", "data_urlencode", "json", "form", "method", "body"])]
     head: bool,
 
     /// Exit 22 without writing the body when the HTTP status is 400 or more
@@ -133,7 +138,7 @@ pub struct Args {
     fail: bool,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "head", "body", "cookie", "referer"])]
+    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "form", "head", "body", "cookie", "referer"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)
@@ -261,7 +266,7 @@ pub struct Args {
     location_trusted: bool,
 
     /// Print a shell completion script or the man page, and exit
-    #[arg(long, value_name = "KIND", exclusive = true)]
+    #[arg(hide_short_help = true, long, value_name = "KIND", exclusive = true)]
     generate: Option<Generated>,
 }
 
@@ -471,6 +476,9 @@ impl Args {
         let (body, path) = match (self.get, body) {
             (true, Some(data)) => {
                 let joiner = if target.path.contains('?') { "&" } else { "?" };
+                let data = data
+                    .to_vec()
+                    .map_err(|e| Error::Usage(format!("cannot read the -d data: {e}")))?;
                 (None, format!("{}{joiner}{}", target.path, query(&data)?))
             }
             (_, body) => (body, target.path.clone()),
@@ -488,7 +496,8 @@ impl Args {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
             None => natural.to_string(),
         };
-        let mut defaults = self.default_headers(target, body.as_ref().map(|_| content_type));
+        let mut defaults =
+            self.default_headers(target, body.as_ref().map(|_| content_type.as_str()));
         if let Some(offset) = resume {
             defaults.push(("Range".into(), format!("bytes={offset}-")));
         }
@@ -513,23 +522,33 @@ impl Args {
         ))
     }
 
-    /// The body (-d and --data-urlencode joined with &, or --json) and its type.
-    fn body(&self) -> Result<(Option<Vec<u8>>, &'static str), Error> {
+    /// The body (-d and --data-urlencode joined with &, --json, or -F) and its type.
+    fn body(&self) -> Result<(Option<Payload>, String), Error> {
         if let Some(json) = &self.json {
-            return Ok((Some(read_data(json)?), JSON_TYPE));
+            return Ok((Some(data_payload(json)?), JSON_TYPE.into()));
+        }
+        if !self.form.is_empty() {
+            let fields: Vec<_> = self.form.iter().map(|f| crate::form::parse(f)).collect();
+            let fields = fields.into_iter().collect::<Result<Vec<_>, _>>();
+            let (body, content_type) = crate::form::body(&fields.map_err(Error::Usage)?)
+                .map_err(|e| Error::Usage(format!("cannot make the -F form: {e}")))?;
+            return Ok((Some(body), content_type));
         }
         if self.data_parts.is_empty() {
-            return Ok((None, request::FORM_TYPE));
+            return Ok((None, request::FORM_TYPE.into()));
         }
-        let mut pieces = Vec::new();
-        for (encode, value) in &self.data_parts {
-            pieces.push(if *encode {
-                urlencoded(value)?
+        let mut body = Payload::default();
+        for (i, (encode, value)) in self.data_parts.iter().enumerate() {
+            if i > 0 {
+                body.push_bytes(b"&");
+            }
+            if *encode {
+                body.push_bytes(&urlencoded(value)?);
             } else {
-                read_data(value)?
-            });
+                body.append(data_payload(value)?);
+            }
         }
-        Ok((Some(pieces.join(&b'&')), request::FORM_TYPE))
+        Ok((Some(body), request::FORM_TYPE.into()))
     }
 
     fn default_headers(&self, target: &Target, body_type: Option<&str>) -> Vec<(String, String)> {
@@ -832,6 +851,25 @@ fn urlencoded(value: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
 /// `-d` argument: literal bytes, `@FILE`, or `@-` for standard input (the only
 /// place stdin is ever read). Read before any socket exists, so a missing file is
 /// a usage error and nothing is sent.
+/// `-d` or `--json` argument as a body: a named file is read as it is sent.
+fn data_payload(data: &std::ffi::OsStr) -> Result<Payload, Error> {
+    let bytes = data.as_encoded_bytes();
+    match bytes.strip_prefix(b"@") {
+        Some(source) if source != b"-" => {
+            let path = std::path::Path::new(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source),
+            );
+            let piece = crate::payload::file_piece(path).map_err(|e| {
+                Error::Usage(format!("cannot read --data file '{}': {e}", path.display()))
+            })?;
+            let mut payload = Payload::default();
+            payload.push(piece);
+            Ok(payload)
+        }
+        _ => Ok(Payload::from_bytes(read_data(data)?)),
+    }
+}
+
 fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
     // (--raw reads its request through here too, as "@-".)
     let bytes = data.as_encoded_bytes();
@@ -1016,7 +1054,7 @@ mod tests {
     #[test]
     fn head_flag_sends_head_and_shows_the_head() {
         let p = plan(&["-I", "h"]).unwrap();
-        assert!(p.request.bytes.starts_with(b"HEAD / HTTP/1.0\r\n"));
+        assert!(p.request.head.starts_with(b"HEAD / HTTP/1.0\r\n"));
         assert!(p.rules.include_head && p.request.is_head);
         assert!(plan(&["-X", "HEAD", "h"]).unwrap().request.is_head);
         assert!(matches!(

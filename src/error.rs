@@ -39,6 +39,10 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     (22, "--fail: the HTTP status was 400 or more"),
     (23, "writing the output failed"),
     (
+        26,
+        "a file to send (-d @FILE, -F NAME=@FILE) could not be read while sending",
+    ),
+    (
         28,
         "connect or TLS handshake timed out: the request was never sent",
     ),
@@ -159,6 +163,7 @@ classes! {
     RangeRefused => 33, "range_refused", Never;
     TooLarge => 63, "too_large", Never;
     Write => 23, "write", Never;
+    ReadFile => 26, "read_file", Never;
     TlsHandshake => 35, "tls_handshake", Always;
     TlsCertificate => 60, "tls_certificate", Never;
     TlsCaFile => 77, "tls_ca_file", Never;
@@ -285,8 +290,8 @@ pub enum Error {
         addr: SocketAddr,
         elapsed: Elapsed,
         /// Request bytes the kernel took before the server stopped reading.
-        sent: usize,
-        total: usize,
+        sent: u64,
+        total: u64,
         limit: TimeLimit,
     },
 
@@ -402,6 +407,12 @@ pub enum Error {
     #[error("writing the output failed: {0}")]
     Write(#[source] std::io::Error),
 
+    #[error("reading '{}' to send it failed: {source}", .path.display())]
+    ReadFile {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+
     /// A failure after part of the body was written to `-o FILE`: what arrived is
     /// kept under a name that cannot pass for the complete file.
     #[error("{source}; the {bytes} bytes received are in {}", .path.display())]
@@ -452,6 +463,7 @@ impl Error {
             Error::RangeRefused { .. } => Class::RangeRefused,
             Error::TooLarge { .. } => Class::TooLarge,
             Error::Write(_) => Class::Write,
+            Error::ReadFile { .. } => Class::ReadFile,
             Error::TlsHandshake { .. } => Class::TlsHandshake,
             Error::TlsCertificate { .. } => Class::TlsCertificate,
             Error::TlsCaFile(_) => Class::TlsCaFile,
@@ -608,8 +620,8 @@ fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<&str>) -> S
 fn send_timeout_message(
     addr: SocketAddr,
     elapsed: Elapsed,
-    sent: usize,
-    total: usize,
+    sent: u64,
+    total: u64,
     limit: &TimeLimit,
 ) -> String {
     match limit {
@@ -700,6 +712,10 @@ mod tests {
                 expected: 2,
             },
             Error::Write(io()),
+            Error::ReadFile {
+                path: "f".into(),
+                source: io(),
+            },
             Error::HttpStatus {
                 addr: addr(),
                 status: 404,

@@ -168,18 +168,18 @@ impl Report {
     }
 
     /// The request is about to go out: its head in the trace, its size for -w.
-    pub fn request(&mut self, head: &[u8], size: usize) {
+    pub fn request(&mut self, head: &[u8], size: u64) {
         self.figures.pretransfer = Some(self.elapsed());
         self.lines('>', head);
-        self.figures.size_request = size as u64;
-        self.figures.size_upload = size.saturating_sub(head.len()) as u64;
+        self.figures.size_request = size;
+        self.figures.size_upload = size.saturating_sub(head.len() as u64);
         let method = head.split(|&b| b == b' ').next().unwrap_or_default();
         self.figures.method = Some(String::from_utf8_lossy(method).into_owned());
         self.figures.referer = request_field(head, "referer");
     }
 
     /// The whole request has gone out.
-    pub fn sent(&mut self, total: usize) {
+    pub fn sent(&mut self, total: u64) {
         self.figures.posttransfer = Some(self.elapsed());
         self.step(format_args!("{total} bytes sent"));
     }

@@ -1,5 +1,6 @@
 //! The request bytes, built once before any socket exists.
 
+use crate::payload::Payload;
 use crate::target::Target;
 
 pub const USER_AGENT: &str = concat!("fetch/", env!("CARGO_PKG_VERSION"));
@@ -20,7 +21,9 @@ pub fn default_headers(target: &Target) -> Vec<(String, String)> {
 /// about it decided once.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
-    pub bytes: Vec<u8>,
+    /// The request line and the headers, blank line included.
+    pub head: Vec<u8>,
+    pub body: Payload,
     /// A reply to HEAD has no body whatever it announces (RFC 9110, 9.3.2),
     /// however the method was asked for.
     pub is_head: bool,
@@ -38,7 +41,7 @@ struct Parts {
     /// other than 307 and 308 starts from.
     natural: String,
     headers: Vec<(String, String)>,
-    body: Vec<u8>,
+    body: Payload,
 }
 
 /// Headers that carry credentials: they go to another origin only with
@@ -54,7 +57,7 @@ impl Request {
         (method, natural): (&str, &str),
         target: &Target,
         headers: Vec<(String, String)>,
-        body: Vec<u8>,
+        body: Payload,
     ) -> Request {
         let parts = Parts {
             method: method.to_string(),
@@ -68,7 +71,8 @@ impl Request {
     fn from_parts(parts: Parts, path: &str) -> Request {
         let method = parts.method.as_str();
         Request {
-            bytes: encode(method, path, &parts.headers, &parts.body),
+            head: encode(method, path, &parts.headers),
+            body: parts.body.clone(),
             is_head: method == "HEAD",
             repeatable: method == "GET" || method == "HEAD",
             parts: Some(parts),
@@ -76,13 +80,26 @@ impl Request {
     }
 
     /// --raw: the user's bytes, sent as they are; the method is read off them.
-    pub fn raw(bytes: Vec<u8>) -> Request {
+    pub fn raw(mut bytes: Vec<u8>) -> Request {
+        // Split where the head ends, for the trace: what follows is the body.
+        let head_end = bytes
+            .windows(4)
+            .position(|w| w == b"\r\n\r\n")
+            .map_or(bytes.len(), |i| i + 4);
+        let body = Payload::from_bytes(bytes.split_off(head_end));
         Request {
             is_head: bytes.starts_with(b"HEAD "),
             repeatable: bytes.starts_with(b"GET ") || bytes.starts_with(b"HEAD "),
-            bytes,
+            head: bytes,
+            body,
             parts: None,
         }
+    }
+
+    /// All the bytes, files read: what a test compares.
+    #[cfg(test)]
+    pub fn wire(&self) -> Vec<u8> {
+        [self.head.clone(), self.body.to_vec().unwrap()].concat()
     }
 
     /// The request as a proxy takes it: the request line names the whole URL
@@ -153,7 +170,7 @@ impl Request {
             body: if keep_body {
                 parts.body.clone()
             } else {
-                Vec::new()
+                Payload::default()
             },
         };
         Some((Request::from_parts(next, &to.path), dropped))
@@ -162,7 +179,7 @@ impl Request {
 
 /// `METHOD PATH HTTP/1.0`, the headers, a blank line (RFC 1945, 5).
 /// HTTP/1.0 so the server closes the connection after the response.
-fn encode(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -> Vec<u8> {
+fn encode(method: &str, path: &str, headers: &[(String, String)]) -> Vec<u8> {
     let mut head = format!("{method} {path} HTTP/1.0\r\n");
     for (name, value) in headers {
         head.push_str(name);
@@ -171,9 +188,7 @@ fn encode(method: &str, path: &str, headers: &[(String, String)], body: &[u8]) -
         head.push_str("\r\n");
     }
     head.push_str("\r\n");
-    let mut bytes = head.into_bytes();
-    bytes.extend_from_slice(body);
-    bytes
+    head.into_bytes()
 }
 
 /// RFC 9110, 5.6.2: the characters a method or a header name may use.
@@ -267,9 +282,9 @@ mod tests {
             ("GET", "GET"),
             &target,
             default_headers(&target),
-            Vec::new(),
+            Payload::default(),
         )
-        .bytes;
+        .wire();
         let expected = format!(
             "GET /x?y HTTP/1.0\r\nHost: example.test:8080\r\nUser-Agent: {USER_AGENT}\r\nAccept: */*\r\n\r\n"
         );
@@ -328,7 +343,8 @@ mod tests {
     #[test]
     fn head_and_repeatable_are_decided_from_the_method() {
         let target = Target::parse(b"h", None).unwrap();
-        let built = |method| Request::new((method, method), &target, Vec::new(), Vec::new());
+        let built =
+            |method| Request::new((method, method), &target, Vec::new(), Payload::default());
         assert!(built("HEAD").is_head && built("HEAD").repeatable);
         assert!(!built("GET").is_head && built("GET").repeatable);
         assert!(!built("POST").repeatable && !built("DELETE").repeatable);
@@ -346,10 +362,15 @@ mod tests {
             ("Content-Type".into(), FORM_TYPE.into()),
             ("Content-Length".into(), "3".into()),
         ];
-        let post = Request::new(("POST", "POST"), &from, headers.clone(), b"a=1".to_vec());
+        let post = Request::new(
+            ("POST", "POST"),
+            &from,
+            headers.clone(),
+            Payload::from_bytes(b"a=1".to_vec()),
+        );
         let hop = |request: &Request, status| {
             let (next, _) = request.next_hop(status, &to, true, false).unwrap();
-            String::from_utf8(next.bytes).unwrap()
+            String::from_utf8(next.wire()).unwrap()
         };
         for status in [301, 302, 303] {
             assert_eq!(
@@ -373,11 +394,11 @@ mod tests {
             ("PUT", "GET"),
             &from,
             vec![("Host".into(), "a.test".into())],
-            Vec::new(),
+            Payload::default(),
         );
         assert!(hop(&put, 301).starts_with("GET /next"));
         assert!(hop(&put, 307).starts_with("PUT /next"));
-        let head = Request::new(("HEAD", "HEAD"), &from, Vec::new(), Vec::new());
+        let head = Request::new(("HEAD", "HEAD"), &from, Vec::new(), Payload::default());
         assert!(hop(&head, 303).starts_with("HEAD /next"));
         assert!(
             Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec())
@@ -396,20 +417,20 @@ mod tests {
             ("cookie".into(), "s=1".into()),
             ("X-Other".into(), "kept".into()),
         ];
-        let get = Request::new(("GET", "GET"), &from, headers, Vec::new());
+        let get = Request::new(("GET", "GET"), &from, headers, Payload::default());
         let (elsewhere, dropped) = get.next_hop(302, &to, false, false).unwrap();
         assert!(dropped);
         assert_eq!(
-            String::from_utf8(elsewhere.bytes).unwrap(),
+            String::from_utf8(elsewhere.wire()).unwrap(),
             "GET / HTTP/1.0\r\nHost: b.test\r\nX-Other: kept\r\n\r\n"
         );
         let (trusted, dropped) = get.next_hop(302, &to, false, true).unwrap();
         assert!(
             !dropped
-                && String::from_utf8_lossy(&trusted.bytes).contains("Authorization: Basic eDp5")
+                && String::from_utf8_lossy(&trusted.wire()).contains("Authorization: Basic eDp5")
         );
         let (same, dropped) = get.next_hop(302, &from, true, false).unwrap();
-        assert!(!dropped && String::from_utf8_lossy(&same.bytes).contains("cookie: s=1"));
+        assert!(!dropped && String::from_utf8_lossy(&same.wire()).contains("cookie: s=1"));
     }
 
     #[test]
