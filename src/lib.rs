@@ -86,6 +86,7 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
         let ending = writeout::Ending {
             error: result.as_ref().err(),
             url: &plan.report.url,
+            target: &plan.target,
             filename: plan.output.file.as_deref(),
         };
         // After the body, as with curl; a closed stdout has no reader to tell.

@@ -74,6 +74,8 @@ pub struct Target {
     pub port: u16,
     /// The request-target: starts with `/`, ASCII only, no spaces or control bytes.
     pub path: String,
+    /// The URL's fragment, without `#`: never sent, only reported (-w).
+    pub fragment: Option<String>,
 }
 
 impl Target {
@@ -112,7 +114,10 @@ impl Target {
             .map_err(|why| format!("{}: {why}", shown()))?;
 
         // A fragment is for the browser; it is never sent (RFC 9110, 4.2.4).
-        let url_path = url_path.split('#').next().unwrap_or_default();
+        let (url_path, fragment) = match url_path.split_once('#') {
+            Some((url_path, fragment)) => (url_path, Some(fragment.to_string())),
+            None => (url_path, None),
+        };
         let path = match (url_path, path) {
             ("", None) => "/".to_string(),
             ("", Some(path)) => parse_path(path)?,
@@ -136,6 +141,7 @@ impl Target {
             host,
             port,
             path,
+            fragment,
         })
     }
 

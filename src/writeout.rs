@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::error::Error;
 use crate::report::Report;
+use crate::target::Target;
 
 /// Declares the variables once: the enum and its table of names come from the
 /// same list, so no variable can lack a name or a name its variable.
@@ -70,9 +71,45 @@ enum Piece {
     Switch(Sink),
     /// `%{onerror}`: the rest only when the fetch failed.
     OnError,
+    /// `%{url.PART}` of the target as given, `%{urle.PART}` of the last hop's URL.
+    UrlPart {
+        effective: bool,
+        part: UrlPart,
+    },
     /// A variable curl has and fetch cannot know: it prints empty.
     Unknown(String),
 }
+
+/// curl's URL parts (8.1): `%{url.host}`, `%{urle.path}`, ...
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum UrlPart {
+    Scheme,
+    User,
+    /// `***` when there is one: no credential is ever printed.
+    Password,
+    /// Only other protocols have options: always empty.
+    Options,
+    Host,
+    Port,
+    Path,
+    Query,
+    Fragment,
+    /// An IPv6 zone: fetch takes none, so always empty.
+    Zoneid,
+}
+
+const URL_PARTS: &[(&str, UrlPart)] = &[
+    ("scheme", UrlPart::Scheme),
+    ("user", UrlPart::User),
+    ("password", UrlPart::Password),
+    ("options", UrlPart::Options),
+    ("host", UrlPart::Host),
+    ("port", UrlPart::Port),
+    ("path", UrlPart::Path),
+    ("query", UrlPart::Query),
+    ("fragment", UrlPart::Fragment),
+    ("zoneid", UrlPart::Zoneid),
+];
 
 /// Where a part of the -w text goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -133,7 +170,17 @@ pub fn variables_help() -> String {
         .iter()
         .map(|(name, _)| format!("%{{{name}}}"))
         .collect();
-    names.extend(["%header{NAME}", "%{stdout}", "%{stderr}", "%{onerror}"].map(String::from));
+    names.extend(
+        [
+            "%header{NAME}",
+            "%{url.PART}",
+            "%{urle.PART}",
+            "%{stdout}",
+            "%{stderr}",
+            "%{onerror}",
+        ]
+        .map(String::from),
+    );
     let mut text = String::from("-w variables (as curl's):\n");
     let mut line = String::from(" ");
     for name in names {
@@ -198,11 +245,25 @@ fn var(name: &str) -> Result<Piece, String> {
         "stdout" => Ok(Piece::Switch(Sink::Stdout)),
         "stderr" => Ok(Piece::Switch(Sink::Stderr)),
         "onerror" => Ok(Piece::OnError),
-        // curl's URL parts: %{url.host}, %{urle.path}, ...
-        _ if CURL_ONLY.contains(&name) || name.starts_with("url.") || name.starts_with("urle.") => {
-            Ok(Piece::Unknown(name.to_string()))
-        }
+        _ if CURL_ONLY.contains(&name) => Ok(Piece::Unknown(name.to_string())),
+        _ if name.starts_with("url.") || name.starts_with("urle.") => url_part(name),
         _ => Err(format!("unknown -w variable '%{{{name}}}'")),
+    }
+}
+
+/// `url.PART` or `urle.PART`.
+fn url_part(name: &str) -> Result<Piece, String> {
+    let (effective, part) = match name.split_once('.') {
+        Some(("url", part)) => (false, part),
+        Some((_, part)) => (true, part),
+        None => (false, name),
+    };
+    match URL_PARTS.iter().find(|(n, _)| *n == part) {
+        Some((_, part)) => Ok(Piece::UrlPart {
+            effective,
+            part: *part,
+        }),
+        None => Err(format!("unknown -w variable '%{{{name}}}'")),
     }
 }
 
@@ -210,6 +271,8 @@ fn var(name: &str) -> Result<Piece, String> {
 pub struct Ending<'a> {
     pub error: Option<&'a Error>,
     pub url: &'a str,
+    /// The target as given, for %{url.*}.
+    pub target: &'a Target,
     /// The file the body went to (-o, -O), `None` for stdout.
     pub filename: Option<&'a std::path::Path>,
 }
@@ -223,6 +286,7 @@ impl WriteOut {
                 Piece::Text(text) => text.clone(),
                 Piece::Var(var) => plain(*var, report, ending),
                 Piece::Header(name) => report.figures().field(name).unwrap_or_default(),
+                Piece::UrlPart { effective, part } => url_text(*effective, *part, report, ending),
                 Piece::Unknown(_) => String::new(),
                 Piece::Switch(sink) => {
                     parts.push((*sink, String::new()));
@@ -248,6 +312,43 @@ impl WriteOut {
                 _ => None,
             })
             .collect()
+    }
+}
+
+/// A part of the target, or of the last hop's URL (a redirect's, which has no
+/// credentials and no fragment).
+fn url_text(effective: bool, part: UrlPart, report: &Report, ending: &Ending) -> String {
+    let redirected = report
+        .figures()
+        .url_effective
+        .as_deref()
+        .filter(|_| effective);
+    let parsed;
+    let target = match redirected.map(|url| Target::parse(url.as_bytes(), None)) {
+        Some(Ok(hop)) => {
+            parsed = hop;
+            &parsed
+        }
+        _ => ending.target,
+    };
+    let (path, query) = match target.path.split_once('?') {
+        Some((path, query)) => (path, Some(query)),
+        None => (target.path.as_str(), None),
+    };
+    let credentials = target.credentials.as_ref();
+    match part {
+        UrlPart::Scheme => target.scheme.name().to_string(),
+        UrlPart::User => credentials.map(|c| c.user.clone()).unwrap_or_default(),
+        UrlPart::Password => match credentials.and_then(|c| c.password.as_ref()) {
+            Some(_) => "***".into(),
+            None => String::new(),
+        },
+        UrlPart::Host => target.host.to_string(),
+        UrlPart::Port => target.port.to_string(),
+        UrlPart::Path => path.to_string(),
+        UrlPart::Query => query.unwrap_or_default().to_string(),
+        UrlPart::Fragment => target.fragment.clone().unwrap_or_default(),
+        UrlPart::Options | UrlPart::Zoneid => String::new(),
     }
 }
 
@@ -459,9 +560,11 @@ mod tests {
             total: None,
         });
         let report = Report::new(false, &clock);
+        let target = Target::parse(b"http://h/", None).unwrap();
         let ending = Ending {
             error: None,
             url: "http://h/",
+            target: &target,
             filename: Some(std::path::Path::new("f")),
         };
         let json = to_json(&report, &ending);

@@ -372,7 +372,7 @@ fn write_out_onerror_prints_the_rest_only_on_failure() {
 
 #[test]
 fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
-    let format = "[%{time_queue}|%{url.host}|%{http_code}]";
+    let format = "[%{time_queue}|%{certs}|%{http_code}]";
     let server = reply(ok_response(b"body"));
     fetch()
         .args(["-w", format, &server.target()])
@@ -380,7 +380,7 @@ fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
         .code(0)
         .stdout("body[||200]")
         .stderr(
-            "fetch: warning: -w: fetch has no figure for curl's %{time_queue}, %{url.host}; \
+            "fetch: warning: -w: fetch has no figure for curl's %{time_queue}, %{certs}; \
              printed empty\n",
         );
     server.finish();
@@ -392,6 +392,63 @@ fn write_out_prints_curls_variables_fetch_lacks_empty_with_one_warning() {
         .stdout("body[||200]")
         .stderr("");
     server.finish();
+}
+
+#[test]
+fn write_out_url_parts_are_the_targets_and_the_last_hops_never_the_password() {
+    let format = "%{url.scheme}|%{url.user}|%{url.password}|%{url.host}|%{url.port}|\
+        %{url.path}|%{url.query}|%{url.fragment}|%{url.options}|%{url.zoneid}\n\
+        %{urle.scheme}|%{urle.user}|%{urle.password}|%{urle.host}|%{urle.port}|\
+        %{urle.path}|%{urle.query}|%{urle.fragment}";
+    let last = reply(ok_response(b""));
+    let last_port = last.port();
+    let first = reply(format!(
+        "HTTP/1.1 302 Found\r\nLocation: http://localhost:{last_port}/next?b=2\r\nContent-Length: 0\r\n\r\n"
+    ));
+    let target = format!("http://ann:secret@127.0.0.1:{}/start?a=1#top", first.port());
+    let output = fetch()
+        .args([
+            "-s",
+            "-L",
+            "--resolve",
+            &format!("localhost:{last_port}:127.0.0.1"),
+        ])
+        .args(["-w", format, &target])
+        .output()
+        .unwrap();
+    first.finish();
+    last.finish();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(
+        String::from_utf8(output.stdout).unwrap(),
+        format!(
+            "http|ann|***|127.0.0.1|{}|/start|a=1|top||\nhttp|||localhost|{last_port}|/next|b=2|",
+            first_port(&target)
+        )
+    );
+    assert!(!String::from_utf8_lossy(&output.stderr).contains("secret"));
+
+    // Without a redirect, urle is the target; a part curl does not have is exit 2.
+    let server = reply(ok_response(b""));
+    fetch()
+        .args([
+            "-w",
+            "%{urle.host}:%{urle.port}%{urle.path}",
+            &server.target(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(format!("127.0.0.1:{}/", server.port()));
+    server.finish();
+    refused_with(
+        &["-w", "%{url.nope}", "{}"],
+        "unknown -w variable '%{url.nope}'",
+    );
+}
+
+fn first_port(target: &str) -> &str {
+    let authority = target.split('@').nth(1).unwrap();
+    authority.split(['/', ':']).nth(1).unwrap()
 }
 
 #[test]
