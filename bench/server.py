@@ -2,7 +2,9 @@
 """Loopback HTTP/1.0 server for the benchmark: fast enough not to be the bottleneck.
 
 GET /small  -> a ~170-byte response
-GET /data/NAME -> file NAME of the data directory (argv[2]), sent with sendfile(2)
+GET /data/NAME -> file NAME of the data directory (argv[2]), sent with sendfile(2);
+                  NAME.gz with Content-Encoding: gzip
+POST (any path) -> the body is read and dropped; the small response
 
 With `--tls CERT KEY` after the two arguments it speaks TLS (Python's ssl, that is
 OpenSSL): files then go in 1 MiB writes, since sendfile cannot encrypt, and each
@@ -49,13 +51,24 @@ def handle(conn):
             if not chunk:
                 return
             request += chunk
-        path = request.split(b" ", 2)[1]
-        if path == b"/small":
+        method, path = request.split(b" ", 2)[:2]
+        if method == b"POST":
+            head, _, body = request.partition(b"\r\n\r\n")
+            length = int(head.lower().split(b"content-length:")[1].split(b"\r\n")[0])
+            left = length - len(body)
+            while left > 0:
+                chunk = conn.recv(min(left, 1 << 20))
+                if not chunk:
+                    return
+                left -= len(chunk)
+            conn.sendall(SMALL)
+        elif path == b"/small":
             conn.sendall(SMALL)
         elif path.startswith(b"/data/") and b"/" not in path[6:]:
             with open(os.path.join(DATA, path[6:].decode()), "rb") as f:
                 size = os.fstat(f.fileno()).st_size
-                conn.sendall(b"HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n" % size)
+                coding = b"Content-Encoding: gzip\r\n" if path.endswith(b".gz") else b""
+                conn.sendall(b"HTTP/1.0 200 OK\r\n%sContent-Length: %d\r\n\r\n" % (coding, size))
                 if TLS is None:
                     conn.sendfile(f)
                 else:

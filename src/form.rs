@@ -9,6 +9,8 @@ use std::io::{self, Read};
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 
+use memchr::memmem::Finder;
+
 use crate::payload::{Payload, Piece, file_piece};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -263,20 +265,22 @@ fn random_boundary() -> String {
 }
 
 fn occurs_in(fields: &[Field], needle: &[u8]) -> io::Result<bool> {
+    let finder = Finder::new(needle);
     for field in fields {
         let found = match &field.content {
-            Piece::Bytes(bytes) => bytes.windows(needle.len()).any(|w| w == needle),
-            Piece::File { path, .. } => file_contains(path, needle)?,
+            Piece::Bytes(bytes) => finder.find(bytes).is_some(),
+            Piece::File { path, .. } => file_contains(path, &finder)?,
         };
-        if found || field.head().windows(needle.len()).any(|w| w == needle) {
+        if found || finder.find(&field.head()).is_some() {
             return Ok(true);
         }
     }
     Ok(false)
 }
 
-/// Whether the file holds `needle`, read one buffer at a time.
-fn file_contains(path: &Path, needle: &[u8]) -> io::Result<bool> {
+/// Whether the file holds the needle, read one buffer at a time.
+fn file_contains(path: &Path, finder: &Finder) -> io::Result<bool> {
+    let needle = finder.needle();
     let mut file = File::open(path)?;
     let mut buf = vec![0u8; 64 * 1024];
     // The end of the last read, so a needle across two reads is found.
@@ -289,7 +293,7 @@ fn file_contains(path: &Path, needle: &[u8]) -> io::Result<bool> {
             Err(e) => return Err(e),
         };
         let filled = kept + n;
-        if buf[..filled].windows(needle.len()).any(|w| w == needle) {
+        if finder.find(&buf[..filled]).is_some() {
             return Ok(true);
         }
         kept = filled.min(needle.len() - 1);
@@ -362,8 +366,8 @@ mod tests {
         let mut data = vec![b'x'; 64 * 1024 - 10];
         data.extend_from_slice(a.as_bytes());
         std::fs::write(&path, &data).unwrap();
-        assert!(file_contains(&path, a.as_bytes()).unwrap());
-        assert!(!file_contains(&path, b.as_bytes()).unwrap());
+        assert!(file_contains(&path, &Finder::new(a.as_bytes())).unwrap());
+        assert!(!file_contains(&path, &Finder::new(b.as_bytes())).unwrap());
         std::fs::remove_file(&path).unwrap();
     }
 }
