@@ -43,7 +43,14 @@ fn start(mut command: Command, port: u16) -> ServerProcess {
         target: format!("127.0.0.1:{port}"),
     };
     let start = Instant::now();
-    while TcpStream::connect(&running.target).is_err() {
+    // A connect to a port nobody listens on yet can connect the probe to itself
+    // (TCP simultaneous open, when the kernel picks that very port for it):
+    // only a peer other than the probe is the server.
+    let listening = |target: &str| {
+        TcpStream::connect(target)
+            .is_ok_and(|probe| probe.local_addr().ok() != probe.peer_addr().ok())
+    };
+    while !listening(&running.target) {
         if let Ok(Some(status)) = running.child.try_wait() {
             panic!("{command:?} exited: {status}");
         }
