@@ -289,6 +289,25 @@ fn on_a_terminal_an_undecoded_body_says_what_it_is_and_how_to_decode_it() {
         "{seen:?}"
     );
 
+    // br need not hold a NUL early on, and an unknown coding is named without a remedy.
+    let body = brotli(b"plain words, compressed");
+    assert!(!body.contains(&0), "a sample without NUL: {body:?}");
+    let server = reply(encoded_response("br", &body));
+    let seen = on_terminal(&format!("-s {}", server.target()));
+    server.finish();
+    assert!(
+        seen.contains("is br-encoded and was not printed to the terminal; --compressed decodes it"),
+        "{seen:?}"
+    );
+    let server = reply(encoded_response("zstd", b"no NUL here"));
+    let seen = on_terminal(&format!("-s {}", server.target()));
+    server.finish();
+    assert!(
+        seen.contains("is zstd-encoded and was not printed to the terminal; -o FILE saves it"),
+        "{seen:?}"
+    );
+
+    let body = gzip(&text(5000));
     let server = reply(encoded_response("gzip", &body));
     let seen = on_terminal(&format!("-s --compressed --body {}", server.target()));
     server.finish();

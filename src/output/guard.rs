@@ -79,6 +79,13 @@ impl Guard {
         self.decide(size)
     }
 
+    /// Binary without looking (a compressed body), if not decided yet.
+    pub fn suppress(&mut self, size: Option<u64>) {
+        if let Guard::Sniffing(_) = self {
+            *self = Guard::Suppressed(size);
+        }
+    }
+
     /// Another attempt: nothing decided yet.
     pub fn reset(&mut self) {
         if !self.is_off() {

@@ -169,11 +169,14 @@ impl Output {
     }
 
     /// The body comes with this Content-Encoding, not undone: the binary note says so.
+    /// Compressed bytes are binary whatever they hold (br may have no NUL in
+    /// its first KiB): on a terminal, the first of them stops the body.
     pub fn set_body_coding(&mut self, codings: &[String]) {
-        self.body_coding = (!codings.is_empty()).then(|| {
-            let decodable = crate::decode::codings(codings).is_ok();
-            (codings.join(", "), decodable)
-        });
+        self.body_coding = match crate::decode::codings(codings) {
+            Ok(known) if known.is_empty() => None,
+            Ok(_) => Some((codings.join(", "), true)),
+            Err(_) => Some((codings.join(", "), false)),
+        };
     }
 
     /// Readies the output for another attempt: `false` when bytes already reached
@@ -208,6 +211,9 @@ impl Output {
     }
 
     pub fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        if self.body_coding.is_some() && !bytes.is_empty() {
+            self.guard.suppress(self.body_length);
+        }
         self.progress.add(bytes.len() as u64);
         match self.guard.pass(bytes, self.body_length) {
             Verdict::Write(bytes) => self.sink.write(&bytes),
