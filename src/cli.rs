@@ -212,7 +212,7 @@ pub struct Args {
         long,
         value_name = "-",
         allow_hyphen_values = true,
-        conflicts_with_all = ["compressed", "raw"]
+        conflicts_with_all = ["compressed", "raw", "head"]
     )]
     continue_at: Option<String>,
 

@@ -231,3 +231,43 @@ fn continue_at_needs_a_file_and_takes_only_a_dash() {
         "cannot be used with",
     );
 }
+
+#[test]
+fn after_a_200_started_the_file_over_a_retrys_206_is_refused() {
+    let scratch = Scratch::new("resume-retry");
+    let whole = failed_first_fetch(&scratch);
+    let server = serve_each(
+        2,
+        std::time::Duration::from_secs(5),
+        move |n, mut stream| {
+            if n == 0 {
+                // The whole file, cut by a reset: the part file was started over.
+                let head = format!("HTTP/1.1 200 OK\r\nContent-Length: {TOTAL}\r\n\r\n");
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(&whole[..1000]).unwrap();
+                reset(stream);
+            } else {
+                let head = format!(
+                    "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes {CUT}-{}/{TOTAL}\r\nContent-Length: {}\r\n\r\n",
+                    TOTAL - 1,
+                    TOTAL - CUT
+                );
+                stream.write_all(head.as_bytes()).unwrap();
+                stream.write_all(&whole[CUT..]).unwrap();
+            }
+        },
+    );
+    let file = scratch.path("out.bin");
+    fetch()
+        .args(["--retry", "1", "--retry-delay", "0", "-s", "-C", "-"])
+        .args(["-o", file.to_str().unwrap(), &server.target()])
+        .assert()
+        .code(33)
+        .stdout("")
+        .stderr(contains(format!(
+            "cannot resume the file at byte 0: it sent the bytes from {CUT} on"
+        )));
+    assert_eq!(count_requests(&server.finish()), 2);
+    // What the 206 carried would not be the file's start: nothing was written.
+    assert_eq!(scratch.names(), Vec::<String>::new());
+}

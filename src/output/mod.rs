@@ -87,9 +87,10 @@ impl Output {
         Ok(out)
     }
 
-    /// -C -: the length the file is resumed from, while it is.
+    /// -C -: the length the file is resumed from; 0 once a response started it
+    /// over, when a later attempt's 206 (to the same Range) no longer fits.
     pub fn resume_offset(&self) -> Option<u64> {
-        self.resumed.filter(|&offset| offset > 0)
+        self.resumed
     }
 
     /// -C -: the server sends the whole body, not the rest: the file starts over.
