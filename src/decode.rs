@@ -53,6 +53,17 @@ pub fn codings(listed: &[String]) -> Result<Vec<Coding>, String> {
     Ok(codings)
 }
 
+/// What decoded bytes are written to: the output, or in tests a buffer.
+pub trait BodyOutput {
+    fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop>;
+}
+
+impl BodyOutput for Output {
+    fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        Output::write_body(self, bytes)
+    }
+}
+
 /// Where body bytes go: to the output as they are, or through the decoders.
 pub enum BodyWriter<'o> {
     Plain(&'o mut Output),
@@ -103,7 +114,7 @@ impl<'o> Decoder<'o> {
     /// `limit` decoded bytes.
     pub fn new(
         codings: &[Coding],
-        out: &'o mut Output,
+        out: &'o mut dyn BodyOutput,
         limit: Option<u64>,
         addr: SocketAddr,
     ) -> Decoder<'o> {
@@ -199,7 +210,7 @@ impl Layer for Box<dyn Layer + '_> {
 
 /// The end of the chain: decoded bytes to the output, counted for --max-size.
 struct Bottom<'o> {
-    out: &'o mut Output,
+    out: &'o mut dyn BodyOutput,
     limit: Option<u64>,
     addr: SocketAddr,
     written: u64,
@@ -328,5 +339,105 @@ impl<W: Layer> Layer for Brotli<W> {
         d.close()?;
         let mut next = d.into_inner().map_err(|_| io::Error::other("brotli"))?;
         next.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    impl BodyOutput for Vec<u8> {
+        fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+            self.extend_from_slice(bytes);
+            Ok(())
+        }
+    }
+
+    fn addr() -> SocketAddr {
+        SocketAddr::from(([127, 0, 0, 1], 80))
+    }
+
+    /// Decodes `input` fed in pieces of `split` bytes; the bytes out, and the result.
+    fn decode(codings: &[Coding], input: &[u8], split: usize) -> (Vec<u8>, Result<(), Stop>) {
+        let mut out = Vec::new();
+        let mut decoder = Decoder::new(codings, &mut out, Some(1 << 20), addr());
+        let mut result = Ok(());
+        for piece in input.chunks(split.max(1)) {
+            result = decoder.write(piece);
+            if result.is_err() {
+                break;
+            }
+        }
+        let result = result.and_then(|()| decoder.finish());
+        drop(decoder);
+        (out, result)
+    }
+
+    fn gzip(data: &[u8]) -> Vec<u8> {
+        let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        encoder.write_all(data).unwrap();
+        encoder.finish().unwrap()
+    }
+
+    const ALL: [Coding; 3] = [Coding::Gzip, Coding::Deflate, Coding::Brotli];
+
+    proptest! {
+        /// A peer's bytes, whatever they are, end in data or an error, never a panic.
+        #[test]
+        fn any_bytes_under_any_codings_decode_or_fail(
+            input in proptest::collection::vec(any::<u8>(), 0..600),
+            picks in proptest::collection::vec(0..3usize, 1..3),
+            split in 1..80usize,
+        ) {
+            let codings: Vec<Coding> = picks.iter().map(|&i| ALL[i]).collect();
+            let _ = decode(&codings, &input, split);
+        }
+
+        /// Damaged gzip (a byte changed, or cut short) fails, unless the change
+        /// was where it does not matter (the header's time): then it is the original.
+        #[test]
+        fn damaged_gzip_fails_or_decodes_to_the_original(
+            data in proptest::collection::vec(any::<u8>(), 0..2000),
+            at in any::<prop::sample::Index>(),
+            flip in 1..=255u8,
+            cut in any::<bool>(),
+            split in 1..300usize,
+        ) {
+            let mut encoded = gzip(&data);
+            let i = at.index(encoded.len());
+            if cut {
+                encoded.truncate(i);
+            } else {
+                encoded[i] ^= flip;
+            }
+            let (out, result) = decode(&[Coding::Gzip], &encoded, split);
+            if result.is_ok() {
+                prop_assert_eq!(&out, &data);
+            }
+        }
+
+        #[test]
+        fn gzip_in_any_pieces_decodes_exactly(
+            data in proptest::collection::vec(any::<u8>(), 0..5000),
+            split in 1..700usize,
+        ) {
+            let (out, result) = decode(&[Coding::Gzip], &gzip(&data), split);
+            prop_assert!(result.is_ok());
+            prop_assert_eq!(out, data);
+        }
+    }
+
+    #[test]
+    fn the_limit_stops_decoding_at_exactly_its_bytes() {
+        let mut out = Vec::new();
+        let mut decoder = Decoder::new(&[Coding::Gzip], &mut out, Some(10), addr());
+        let result = decoder.write(&gzip(&[7; 100]));
+        drop(decoder);
+        assert!(matches!(
+            result,
+            Err(Stop::Failed(Error::TooLarge { limit: 10, .. }))
+        ));
+        assert_eq!(out, [7; 10]);
     }
 }

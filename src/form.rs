@@ -344,6 +344,17 @@ mod tests {
         assert!(field("a=v;filename=x;charset=utf-8").is_err());
     }
 
+    proptest::proptest! {
+        /// Whatever the argument, a field or a message; no panic.
+        #[test]
+        fn any_argument_parses_or_is_refused(arg in "[a-z=@<;\"\\\\ ]{0,24}") {
+            if let Ok(field) = field(&arg) {
+                proptest::prop_assert!(!field.name.is_empty());
+                let _ = body(&[field]);
+            }
+        }
+    }
+
     #[test]
     fn names_are_escaped_and_types_guessed() {
         let f = field("a\"\r\nb=v;filename=x\"y").unwrap();
