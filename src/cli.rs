@@ -472,21 +472,8 @@ impl Args {
             return Ok(Request::raw(bytes));
         }
         let (body, content_type) = self.body()?;
-        // -G: the data goes in the query string of a GET (or HEAD with -I).
-        let (body, path) = match (self.get, body) {
-            (true, Some(data)) => {
-                let joiner = if target.path.contains('?') { "&" } else { "?" };
-                let data = data
-                    .to_vec()
-                    .map_err(|e| Error::Usage(format!("cannot read the -d data: {e}")))?;
-                (None, format!("{}{joiner}{}", target.path, query(&data)?))
-            }
-            (_, body) => (body, target.path.clone()),
-        };
-        let target = &Target {
-            path,
-            ..target.clone()
-        };
+        let (body, target) = self.get_query(body, target)?;
+        let target = &target;
         let natural = match () {
             _ if self.head => "HEAD",
             _ if body.is_some() => "POST",
@@ -520,6 +507,30 @@ impl Args {
             headers,
             body.unwrap_or_default(),
         ))
+    }
+
+    /// -G: the data goes in the query string of a GET (or HEAD with -I), and
+    /// there is no body.
+    fn get_query(
+        &self,
+        body: Option<Payload>,
+        target: &Target,
+    ) -> Result<(Option<Payload>, Target), Error> {
+        let (body, path) = match (self.get, body) {
+            (true, Some(data)) => {
+                let joiner = if target.path.contains('?') { "&" } else { "?" };
+                let data = data
+                    .to_vec()
+                    .map_err(|e| Error::Usage(format!("cannot read the -d data: {e}")))?;
+                (None, format!("{}{joiner}{}", target.path, query(&data)?))
+            }
+            (_, body) => (body, target.path.clone()),
+        };
+        let target = Target {
+            path,
+            ..target.clone()
+        };
+        Ok((body, target))
     }
 
     /// The body (-d and --data-urlencode joined with &, --json, or -F) and its type.

@@ -127,11 +127,11 @@ impl<'o> Decoder<'o> {
         // The first coding applied is the last undone: it wraps the bottom.
         for coding in codings {
             top = match coding {
-                Coding::Gzip => Box::new(MultiGzDecoder::new(top)),
-                Coding::Deflate => Box::new(Deflate::Sniffing(Some(top), Vec::new())),
-                Coding::Brotli => Box::new(Brotli(Some(
+                Coding::Gzip => Box::new(Ends(MultiGzDecoder::new(top))),
+                Coding::Deflate => Box::new(Ends(Deflate::Sniffing(Some(top), Vec::new()))),
+                Coding::Brotli => Box::new(Ends(Brotli(Some(
                     brotli_decompressor::DecompressorWriter::new(top, BUFFER),
-                ))),
+                )))),
             };
         }
         let listed: Vec<&str> = codings.iter().map(|c| c.name()).collect();
@@ -205,6 +205,30 @@ trait Layer: Write {
 impl Layer for Box<dyn Layer + '_> {
     fn finish(&mut self) -> io::Result<()> {
         (**self).finish()
+    }
+}
+
+/// A decoder whose stream has ended takes no more bytes, and says so with
+/// `Ok(0)`; brotli's writer would offer them again forever. Here that is an
+/// error, as std's write_all makes it.
+struct Ends<D>(D);
+
+impl<D: Layer> Write for Ends<D> {
+    fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+        match self.0.write(bytes)? {
+            0 if !bytes.is_empty() => Err(io::ErrorKind::WriteZero.into()),
+            n => Ok(n),
+        }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.0.flush()
+    }
+}
+
+impl<D: Layer> Layer for Ends<D> {
+    fn finish(&mut self) -> io::Result<()> {
+        self.0.finish()
     }
 }
 
@@ -412,7 +436,10 @@ mod tests {
                 encoded[i] ^= flip;
             }
             let (out, result) = decode(&[Coding::Gzip], &encoded, split);
-            if result.is_ok() {
+            if encoded.is_empty() {
+                // No body at all (cut at 0) is no stream, not a broken one.
+                prop_assert!(result.is_ok() && out.is_empty());
+            } else if result.is_ok() {
                 prop_assert_eq!(&out, &data);
             }
         }
@@ -426,6 +453,29 @@ mod tests {
             prop_assert!(result.is_ok());
             prop_assert_eq!(out, data);
         }
+    }
+
+    /// brotli's writer loops for as long as the next writer takes 0 bytes: a
+    /// deflate stream that ends before the bytes brotli hands it must stop that.
+    #[test]
+    fn bytes_after_an_inner_stream_end_are_an_error_not_a_spin() {
+        let mut inner = flate2::write::ZlibEncoder::new(Vec::new(), flate2::Compression::fast());
+        inner.write_all(b"x").unwrap();
+        let mut inner = inner.finish().unwrap();
+        inner.extend_from_slice(b"junk after the end");
+        let mut outer = Vec::new();
+        let mut encoder = brotli::CompressorWriter::new(&mut outer, 4096, 5, 22);
+        encoder.write_all(&inner).unwrap();
+        drop(encoder);
+        let (sender, receiver) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            let (out, result) = decode(&[Coding::Deflate, Coding::Brotli], &outer, 1000);
+            let _ = sender.send((out, result.is_err()));
+        });
+        let (out, failed) = receiver
+            .recv_timeout(std::time::Duration::from_secs(10))
+            .expect("the decoder returned");
+        assert_eq!((out, failed), (b"x".to_vec(), true));
     }
 
     #[test]

@@ -165,20 +165,13 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
     } else {
         content_length(response.headers)?
     };
-    let retry_after = response
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("retry-after"))
-        .and_then(|h| std::str::from_utf8(h.value.trim_ascii()).ok())
+    let headers = &*response.headers;
+    let retry_after = field(headers, "retry-after")
+        .and_then(|v| std::str::from_utf8(v).ok())
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse().ok());
-    let location = response
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("location"))
-        .map(|h| h.value.trim_ascii().to_vec());
-    let content_codings = response
-        .headers
+    let location = field(headers, "location").map(<[u8]>::to_vec);
+    let content_codings = headers
         .iter()
         .filter(|h| h.name.eq_ignore_ascii_case("content-encoding"))
         .flat_map(|h| h.value.split(|&b| b == b','))
@@ -186,11 +179,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .filter(|c| !c.is_empty())
         .map(shown)
         .collect();
-    let content_range = response
-        .headers
-        .iter()
-        .find(|h| h.name.eq_ignore_ascii_case("content-range"))
-        .map(|h| shown(h.value.trim_ascii()));
+    let content_range = field(headers, "content-range").map(shown);
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -202,6 +191,14 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         content_codings,
         content_range,
     })
+}
+
+/// The first field called `name` (case aside), its value trimmed.
+fn field<'h>(headers: &[httparse::Header<'h>], name: &str) -> Option<&'h [u8]> {
+    headers
+        .iter()
+        .find(|h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.trim_ascii())
 }
 
 /// `None` without Transfer-Encoding. Chunked alone frames the body; any other

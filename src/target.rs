@@ -114,10 +114,9 @@ impl Target {
             .map_err(|why| format!("{}: {why}", shown()))?;
 
         // A fragment is for the browser; it is never sent (RFC 9110, 4.2.4).
-        let (url_path, fragment) = match url_path.split_once('#') {
-            Some((url_path, fragment)) => (url_path, Some(fragment.to_string())),
-            None => (url_path, None),
-        };
+        let (url_path, fragment) = url_path
+            .split_once('#')
+            .map_or((url_path, None), |(p, f)| (p, Some(f.to_string())));
         let path = match (url_path, path) {
             ("", None) => "/".to_string(),
             ("", Some(path)) => parse_path(path)?,

@@ -226,27 +226,9 @@ fn start_body(
     if rules.include_head {
         out.write_head(head_bytes)?;
     }
-    let resume = out
-        .resume_offset()
-        .filter(|_| !(rules.fail_on_error && head.status >= 400));
-    if let Some(offset) = resume {
-        match resumed(&head, offset) {
-            Resume::Append => {}
-            Resume::StartOver => out.start_over()?,
-            Resume::Complete => {
-                report.step(format_args!("the file is complete already: {offset} bytes"));
-                let empty = body::Framing::Length { left: 0, total: 0 };
-                return Ok((Body::new(empty, None, false), None));
-            }
-            Resume::Refused(reason) => {
-                return Err(Error::RangeRefused {
-                    addr,
-                    offset,
-                    reason,
-                }
-                .into());
-            }
-        }
+    if resume(&head, rules, out, report, addr)? {
+        let empty = body::Framing::Length { left: 0, total: 0 };
+        return Ok((Body::new(empty, None, false), None));
     }
     let undecoded = if rules.decode {
         Vec::new()
@@ -415,6 +397,41 @@ fn read_head(
         if let Some(head) = reader.push(&buf[..n]).map_err(HeadFailure::Malformed)? {
             return Ok(head);
         }
+    }
+}
+
+/// -C -: appends, starts the file over, or refuses, as the answer says; `true`
+/// when the file turns out complete already, and no body is wanted. With
+/// --fail, a status of 400 or more is --fail's to report.
+fn resume(
+    head: &Head,
+    rules: &Rules,
+    out: &mut Output,
+    report: &mut Report,
+    addr: SocketAddr,
+) -> Result<bool, Stop> {
+    let Some(offset) = out.resume_offset() else {
+        return Ok(false);
+    };
+    if rules.fail_on_error && head.status >= 400 {
+        return Ok(false);
+    }
+    match resumed(head, offset) {
+        Resume::Append => Ok(false),
+        Resume::StartOver => {
+            out.start_over()?;
+            Ok(false)
+        }
+        Resume::Complete => {
+            report.step(format_args!("the file is complete already: {offset} bytes"));
+            Ok(true)
+        }
+        Resume::Refused(reason) => Err(Error::RangeRefused {
+            addr,
+            offset,
+            reason,
+        }
+        .into()),
     }
 }
 
