@@ -97,9 +97,9 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'G', long)]
     get: bool,
 
-    /// Send DATA as JSON (Content-Type and Accept: application/json); @FILE and @- as for -d
+    /// Send DATA as JSON (Content-Type and Accept: application/json); @FILE and @- as for -d; repeated, joined
     #[arg(long, value_name = "DATA", conflicts_with_all = ["data", "data_urlencode", "get"])]
-    json: Option<OsString>,
+    json: Vec<OsString>,
 
     /// Send a multipart form field: NAME=VALUE, NAME=@FILE (a file upload), NAME=<FILE (repeatable)
     #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_urlencode", "json", "get"])]
@@ -535,8 +535,13 @@ impl Args {
 
     /// The body (-d and --data-urlencode joined with &, --json, or -F) and its type.
     fn body(&self) -> Result<(Option<Payload>, String), Error> {
-        if let Some(json) = &self.json {
-            return Ok((Some(data_payload(json)?), JSON_TYPE.into()));
+        if !self.json.is_empty() {
+            // Repeated, the pieces are joined as they are (curl's rule).
+            let mut body = Payload::default();
+            for json in &self.json {
+                body.append(data_payload(json)?);
+            }
+            return Ok((Some(body), JSON_TYPE.into()));
         }
         if !self.form.is_empty() {
             let fields: Vec<_> = self.form.iter().map(|f| crate::form::parse(f)).collect();
@@ -568,7 +573,7 @@ impl Args {
             // As curl does: without it, web frameworks see an empty form.
             defaults.push(("Content-Type".into(), content_type.into()));
         }
-        if self.json.is_some() {
+        if !self.json.is_empty() {
             defaults.retain(|(name, _)| name != "Accept");
             defaults.push(("Accept".into(), JSON_TYPE.into()));
         }

@@ -297,6 +297,10 @@ fn json_sets_its_type_and_accept() {
         user_agent()
     );
     assert_eq!(request, expected("POST", &headers, "{\"a\":1}"));
+
+    // Repeated, the pieces are joined as they are, as curl does.
+    let request = without_host(&sent(&["--json", "{\"a\":", "--json", "1}"], None));
+    assert_eq!(request, expected("POST", &headers, "{\"a\":1}"));
 }
 
 #[test]
