@@ -117,23 +117,7 @@ impl Target {
         let (url_path, fragment) = url_path
             .split_once('#')
             .map_or((url_path, None), |(p, f)| (p, Some(f.to_string())));
-        let path = match (url_path, path) {
-            ("", None) => "/".to_string(),
-            ("", Some(path)) => parse_path(path)?,
-            (url_path, None) => {
-                let url_path = if url_path.starts_with('?') {
-                    format!("/{url_path}")
-                } else {
-                    url_path.to_string()
-                };
-                percent_encode_non_ascii(url_path.as_bytes())
-            }
-            (url_path, Some(_)) => {
-                return Err(format!(
-                    "PATH given twice: the target already has the path '{url_path}'"
-                ));
-            }
-        };
+        let path = request_path(url_path, path)?;
         Ok(Target {
             credentials,
             scheme,
@@ -224,6 +208,25 @@ impl Target {
     /// `host:port`, with IPv6 in brackets.
     pub fn authority(&self) -> String {
         format!("{}:{}", self.host, self.port)
+    }
+}
+
+/// The request-target: from the URL, or the PATH argument, not both.
+fn request_path(url_path: &str, path: Option<&[u8]>) -> Result<String, String> {
+    match (url_path, path) {
+        ("", None) => Ok("/".to_string()),
+        ("", Some(path)) => parse_path(path),
+        (url_path, None) => {
+            let url_path = if url_path.starts_with('?') {
+                format!("/{url_path}")
+            } else {
+                url_path.to_string()
+            };
+            Ok(percent_encode_non_ascii(url_path.as_bytes()))
+        }
+        (url_path, Some(_)) => Err(format!(
+            "PATH given twice: the target already has the path '{url_path}'"
+        )),
     }
 }
 
