@@ -3,9 +3,9 @@
 
 Usage: hot_text.py ARCHIVE[,ARCHIVE...] CALLGRIND_OUT... > link/hot-text.ld
 
-Each CALLGRIND_OUT is callgrind's output for one run (--demangle=no); the first
-runs' functions come first, so that those of a plain fetch lie together before
-those only HTTPS needs. Names become section patterns that survive a change of
+Each CALLGRIND_OUT is callgrind's output for one run (--demangle=no). The first
+runs' functions are put last, beside .init and .iplt, so that those of a plain
+fetch lie together after those only HTTPS needs. Names become section patterns that survive a change of
 rustc: a Rust symbol's hash becomes `*`, and a C function names its archive
 member, since glibc is not built with one section per function.
 """
@@ -17,11 +17,12 @@ import sys
 # CPU is not the one fetch runs on, so every AVX and EVEX variant of a hot
 # function is taken along.
 VECTOR_VARIANT = re.compile(r"-(avx|evex)")
+# Variants for CPUs with TSX (rtm) or that avoid vzeroupper: rarely chosen.
 RARE_VARIANT = re.compile(r"-rtm|no-vzeroupper")
 
 
-# valgrind hides the vDSO, so glibc's set-up of it (a link map, a symbol lookup)
-# runs only natively; found with `perf record -e page-faults -d`.
+# Run natively but not under valgrind, which hides the vDSO (glibc sets it up
+# with a link map and a symbol lookup); found with `perf record -e page-faults -d`.
 NATIVE_ONLY = ["_dl_new_object", "_dl_lookup_symbol_x", "pthread_mutex_lock"]
 
 
