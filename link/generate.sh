@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Regenerates link/hot-text.ld: runs fetch under valgrind (callgrind) against
 # loopback servers, plain and TLS, and lists the functions it executed, those of
-# a plain fetch first. Run it when the code a fetch runs has changed much (a new
+# a plain fetch together. Run it when the code a fetch runs has changed much (a new
 # dependency, a new phase); a stale list costs memory, never correctness.
-# Usage: link/generate.sh [PORT]     Needs: cargo, python3, openssl; installs valgrind.
+# Usage: link/generate.sh [PORT]     Needs: cargo, gcc and nm (binutils), python3,
+# openssl; installs valgrind.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
