@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # HTTPS benchmark: fetch beside curl against loopback TLS servers (bench/server.py
 # --tls for the bodies, openssl s_server for the small GET; a CA and certificate
-# made here by openssl). Prints medians and ratios. About three minutes.
+# made here by openssl), and for the small GET beside bench/tlsref, a bare rustls
+# + ring client: the least that stack can do. Prints medians and ratios. About
+# four minutes.
 # Usage: bench/https.sh [PORT]     Needs: cargo, python3, curl, openssl; installs
 # hyperfine and /usr/bin/time if missing.
 set -euo pipefail
@@ -27,6 +29,9 @@ fi
 
 cargo build --release --locked -q
 F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch
+# The bare rustls + ring client, built the same way (.cargo/config.toml applies).
+cargo build --release --locked -q --manifest-path bench/tlsref/Cargo.toml --target-dir target/tlsref
+REF=$PWD/target/tlsref/x86_64-unknown-linux-gnu/release/tlsref
 
 # A CA, and a certificate for bench.test signed by it (ECDSA P-256, as is common).
 cd "$WORK"
@@ -71,8 +76,11 @@ run() { # NAME, hyperfine args...
 echo "== small HTTPS response"
 SMALL_PIN="bench.test:$((PORT + 1)):127.0.0.1"
 SMALL_URL="https://bench.test:$((PORT + 1))/small.http"
+$REF "$WORK/ca.pem" bench.test "127.0.0.1:$((PORT + 1))" /small.http | grep -qx small ||
+    { echo "the bare client did not get the small response"; exit 1; }
 run small -N --warmup 10 --runs 300 \
     -n fetch "$F --cacert $WORK/ca.pem --resolve $SMALL_PIN $SMALL_URL" \
+    -n bare "$REF $WORK/ca.pem bench.test 127.0.0.1:$((PORT + 1)) /small.http" \
     -n curl "curl -s --cacert $WORK/ca.pem --resolve $SMALL_PIN $SMALL_URL" \
     -n /bin/true /bin/true
 echo "== 1 GiB over HTTPS to /dev/null"
@@ -112,6 +120,8 @@ for line in open(f"{work}/rss"):
 cell = lambda n: f"{rss[(n,'1m')]} / {rss[(n,'1g')]} KiB"
 worst = max(rss[("fetch", "1m")], rss[("fetch", "1g")])
 print(f"| peak RSS, 1 MiB / 1 GiB body | {cell('fetch')} | {cell('curl')} | ≤ 3072 KiB, flat | {worst/3072:.2f} × 3 MiB |")
+print(f"\nThe bare rustls + ring client (bench/tlsref), small GET: {small['bare']*1000:.2f} ms, "
+      f"{small['bare']/small['curl']:.2f} × curl; fetch takes {small['fetch']/small['bare']:.2f} × its time.")
 print(f"\nRelease binary: {binary} bytes ({binary/1024/1024:.2f} MiB)", end="; ")
 print(f"hot code laid out together: {hot} bytes" if hot else "NO hot-code section (link/hot-text.ld not applied)")
 PY
