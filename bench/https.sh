@@ -120,6 +120,9 @@ for line in open(f"{work}/rss"):
 cell = lambda n: f"{rss[(n,'1m')]} / {rss[(n,'1g')]} KiB"
 worst = max(rss[("fetch", "1m")], rss[("fetch", "1g")])
 print(f"| peak RSS, 1 MiB / 1 GiB body | {cell('fetch')} | {cell('curl')} | ≤ 3072 KiB, flat | {worst/3072:.2f} × 3 MiB |")
+cpu = {r["command"]: r["user"] + r["system"] for r in json.load(open(f"{work}/big.json"))["results"]}
+print(f"\nCPU for 1 GiB to /dev/null (user + system; the wall time is the server's): fetch "
+      f"{cpu['fetch']*1000:.0f} ms, curl {cpu['curl']*1000:.0f} ms, {cpu['fetch']/cpu['curl']:.2f} × curl.")
 print(f"\nThe bare rustls + ring client (bench/tlsref), small GET: {small['bare']*1000:.2f} ms, "
       f"{small['bare']/small['curl']:.2f} × curl; fetch takes {small['fetch']/small['bare']:.2f} × its time.")
 print(f"\nRelease binary: {binary} bytes ({binary/1024/1024:.2f} MiB)", end="; ")
