@@ -3,7 +3,8 @@
 # response decoded with --compressed, and a 50 MiB upload with -d @FILE and -F,
 # side by side with curl, against bench/server.py on loopback. curl gets
 # `-H Expect:`: else it waits 1 s for a 100 Continue the server never sends.
-# Usage: bench/bodies.sh [PORT]     Needs: cargo, python3, curl, gzip; hyperfine.
+# The runs are interleaved (bench/interleave.py).
+# Usage: bench/bodies.sh [PORT]     Needs: cargo, python3, curl, gzip.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -15,7 +16,6 @@ cleanup() {
     rm -rf "$WORK"
 }
 trap cleanup EXIT
-command -v hyperfine >/dev/null || { apt-get update -qq && apt-get install -y -qq hyperfine >/dev/null; }
 
 cargo build --release --locked -q
 F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch
@@ -39,14 +39,14 @@ for cmd in "$F --compressed 127.0.0.1:$PORT /data/text.gz" "curl -s --compressed
 done
 echo ok
 
-hyperfine --style basic --warmup 1 --runs 5 --export-json "$WORK/gz.json" \
+python3 bench/interleave.py --warmup 1 --runs 5 --export-json "$WORK/gz.json" \
     -n fetch "$F --compressed -o /dev/null 127.0.0.1:$PORT /data/text.gz" \
-    -n curl "curl -s --compressed -o /dev/null $URL/data/text.gz" >/dev/null
-hyperfine --style basic -N --warmup 2 --runs 20 --export-json "$WORK/up.json" \
+    -n curl "curl -s --compressed -o /dev/null $URL/data/text.gz"
+python3 bench/interleave.py -N --warmup 2 --runs 20 --export-json "$WORK/up.json" \
     -n "fetch -d" "$F -s -o /dev/null -d @$WORK/up 127.0.0.1:$PORT /up" \
     -n "curl --data-binary" "curl -s -o /dev/null -H Expect: --data-binary @$WORK/up $URL/up" \
     -n "fetch -F" "$F -s -o /dev/null -F f=@$WORK/up 127.0.0.1:$PORT /up" \
-    -n "curl -F" "curl -s -o /dev/null -H Expect: -F f=@$WORK/up $URL/up" >/dev/null
+    -n "curl -F" "curl -s -o /dev/null -H Expect: -F f=@$WORK/up $URL/up"
 
 rss() { { /usr/bin/time -f %M "$@" >/dev/null; } 2>&1 | tail -1; }
 {

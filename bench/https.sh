@@ -2,10 +2,10 @@
 # HTTPS benchmark: fetch beside curl against loopback TLS servers (bench/server.py
 # --tls for the bodies, openssl s_server for the small GET; a CA and certificate
 # made here by openssl), and for the small GET beside bench/tlsref, a bare rustls
-# + ring client: the least that stack can do. Prints medians and ratios. About
-# four minutes.
+# + ring client: the least that stack can do. Prints medians and ratios (the runs
+# interleaved: bench/interleave.py). About four minutes.
 # Usage: bench/https.sh [PORT]     Needs: cargo, python3, curl, openssl; installs
-# hyperfine and /usr/bin/time if missing.
+# openssl and /usr/bin/time if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,7 +20,6 @@ trap cleanup EXIT
 
 [ -c /dev/null ] || { echo "/dev/null is not a character device; fix it first" >&2; exit 1; }
 missing=()
-command -v hyperfine >/dev/null || missing+=(hyperfine)
 [ -x /usr/bin/time ] || missing+=(time)
 command -v openssl >/dev/null || missing+=(openssl)
 if [ ${#missing[@]} -gt 0 ]; then
@@ -69,9 +68,9 @@ done
 size=$(timeout 120 $FETCH/data/1g | wc -c)
 [ "$size" = 1073741824 ] || { echo "fetch returned $size bytes of 1 GiB"; exit 1; }
 
-run() { # NAME, hyperfine args...
+run() { # NAME, interleave.py args... (hyperfine's, interleaved: see the script)
     local name=$1; shift
-    timeout 900 hyperfine --style basic --export-json "$WORK/$name.json" "$@" >/dev/null
+    timeout 900 python3 bench/interleave.py --export-json "$WORK/$name.json" "$@"
 }
 echo "== small HTTPS response"
 SMALL_PIN="bench.test:$((PORT + 1)):127.0.0.1"

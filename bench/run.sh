@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Benchmarks fetch side by side with curl, wget and a bare C client (the physical
-# limit) against a loopback server this script starts, and prints medians and ratios.
-# Usage: bench/run.sh [PORT]     Needs: cargo, gcc, python3, curl, wget; installs hyperfine
-# and /usr/bin/time if missing. Takes about a minute.
+# limit) against a loopback server this script starts, and prints medians and ratios
+# (the runs interleaved: bench/interleave.py).
+# Usage: bench/run.sh [PORT]     Needs: cargo, gcc, python3, curl, wget; installs
+# /usr/bin/time if missing. Takes about a minute.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,12 +19,7 @@ trap cleanup EXIT
 # A /dev/null that is not the null device (a regular file left by some accident)
 # would make "to /dev/null" measure file writes.
 [ -c /dev/null ] || { echo "/dev/null is not a character device; fix it first" >&2; exit 1; }
-missing=()
-command -v hyperfine >/dev/null || missing+=(hyperfine)
-[ -x /usr/bin/time ] || missing+=(time)
-if [ ${#missing[@]} -gt 0 ]; then
-    apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
-fi
+[ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
 cargo build --release --locked -q
 F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch # the target .cargo/config.toml names
@@ -59,9 +55,9 @@ done
 size=$(timeout 60 $F 127.0.0.1:$PORT /data/1g | wc -c)
 [ "$size" = 1073741824 ] || { echo "fetch returned $size bytes of 1 GiB"; exit 1; }
 
-run() { # NAME, hyperfine args...
+run() { # NAME, interleave.py args... (hyperfine's, interleaved: see the script)
     local name=$1; shift
-    timeout 600 hyperfine --style basic --export-json "$WORK/$name.json" "$@" >/dev/null
+    timeout 600 python3 bench/interleave.py --export-json "$WORK/$name.json" "$@"
 }
 small=(); big=(); piped=()
 for name in "${NAMES[@]}"; do
