@@ -4,7 +4,7 @@
 # made here by openssl), and for the small GET beside bench/tlsref, a bare rustls
 # + ring client: the least that stack can do. Prints medians and ratios (the runs
 # interleaved: bench/interleave.py). About four minutes.
-# Usage: bench/https.sh [PORT]     Needs: cargo, python3, curl, openssl; installs
+# Usage: bench/https.sh [PORT]     Needs: cargo, python3, curl; installs
 # openssl and /usr/bin/time if missing.
 set -euo pipefail
 cd "$(dirname "$0")/.."

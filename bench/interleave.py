@@ -2,7 +2,7 @@
 """Times commands side by side, interleaved: each round runs every command once,
 the order rotating from round to round. hyperfine (1.15) runs all of one
 command's runs before the next command's, so on a machine whose speed drifts
-(this VM's /bin/true takes 0.9 to 1.5 ms from minute to minute) its ratios
+(this VM's /bin/true takes 0.9 to 1.7 ms from minute to minute) its ratios
 measure the drift as much as the commands; interleaved, every command sees the
 same drift, and each sits in each position equally often.
 

@@ -3,7 +3,7 @@
 # limit) against a loopback server this script starts, and prints medians and ratios
 # (the runs interleaved: bench/interleave.py).
 # Usage: bench/run.sh [PORT]     Needs: cargo, gcc, python3, curl, wget; installs
-# /usr/bin/time if missing. Takes about a minute.
+# /usr/bin/time if missing. Takes about two minutes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
