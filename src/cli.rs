@@ -31,7 +31,9 @@ use crate::writeout::WriteOut;
 #[command(name = "fetch", version)]
 pub struct Args {
     /// HOST, HOST:PORT, [IPV6]:PORT, an IP address, or http(s)://HOST[:PORT][/PATH]
-    #[arg(value_name = "TARGET", required_unless_present = "generate")]
+    // Required, so that -h shows <TARGET> as the usage line does; the exclusive
+    // --generate needs none.
+    #[arg(value_name = "TARGET", required = true)]
     target: Option<OsString>,
 
     /// The path to request, starting with '/' [default: /]

@@ -37,6 +37,9 @@ fn render(kind: Generated, mut command: clap::Command) -> std::io::Result<Vec<u8
         Generated::CompleteFish => Shell::Fish,
         Generated::CompletePowershell => Shell::PowerShell,
         Generated::Man => {
+            // clap_mangen prints no text for an option hidden from -h; the man
+            // page is the long help, so it describes every option.
+            let command = command.mut_args(|arg| arg.hide_short_help(false));
             clap_mangen::Man::new(command).render(&mut text)?;
             return Ok(text);
         }

@@ -97,3 +97,33 @@ fn a_reader_that_leaves_early_is_not_an_error() {
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stderr), "");
 }
+
+/// Every option `--help` describes has the same description in the man page
+/// (roff escapes undone), the ones -h hides included.
+#[test]
+fn the_man_page_describes_every_option_help_lists() {
+    let page = generated("man").replace("\\-", "-").replace("\\*(Aq", "'");
+    let help = fetch().arg("--help").assert().code(0);
+    let help = String::from_utf8(help.get_output().stdout.clone()).expect("UTF-8");
+    let options = help
+        .split("\nOptions:\n")
+        .nth(1)
+        .expect("an Options section");
+    let mut lines = options.lines().peekable();
+    let mut checked = 0;
+    while let Some(line) = lines.next() {
+        let is_flag = line.starts_with("  -") || line.starts_with("      --");
+        if !is_flag {
+            continue;
+        }
+        let description = lines.next().unwrap_or_default().trim();
+        assert!(!description.is_empty(), "{line} has no description");
+        assert!(
+            page.contains(description),
+            "the man page lacks {}'s description: {description}",
+            line.trim()
+        );
+        checked += 1;
+    }
+    assert!(checked > 40, "only {checked} options were read from --help");
+}
