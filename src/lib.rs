@@ -291,7 +291,13 @@ fn exchange(
     report: &mut Report,
     roots: &mut Option<tls::RootsLoader>,
 ) -> Result<Option<transfer::Redirect>, Stop> {
-    let proxy = plan.proxies.for_target(target);
+    let proxy = match plan.proxies.route(target) {
+        Ok(proxy) => proxy,
+        Err((skipped, why)) => {
+            report.step(format_args!("not via proxy {}: {why}", skipped.named()));
+            None
+        }
+    };
     let (host, port) = match proxy {
         Some(proxy) => {
             report.step(format_args!("via proxy {}", proxy.named()));

@@ -1,6 +1,7 @@
 //! Which proxy a target goes through: -x, else the environment as curl reads it,
-//! minus what --noproxy or no_proxy exempts; loopback targets never (so CI
-//! health checks on localhost keep working where a proxy is set).
+//! minus what --noproxy or no_proxy exempts; a loopback target never through the
+//! environment's (so CI health checks on localhost keep working where a proxy is
+//! set), and through -x's as given.
 
 use std::io::Write;
 use std::net::IpAddr;
@@ -108,7 +109,10 @@ impl Proxy {
             }
             Ok((status, line)) => {
                 report.tunnel(status);
-                Err(refused(line, false))
+                match self.refusal_hint(status) {
+                    Some(hint) => Err(refused(format!("{line} ({hint})"), false)),
+                    None => Err(refused(line, false)),
+                }
             }
             Err(Failure::Timeout(_)) => Err(refused(
                 "no answer to CONNECT before the connect deadline".into(),
@@ -123,6 +127,26 @@ impl Proxy {
         }
     }
 
+    /// What a refusal of CONNECT usually means, and what to do about it.
+    fn refusal_hint(&self, status: u16) -> Option<String> {
+        let hint = match status {
+            407 if self.credentials.is_some() => "the proxy rejected the credentials given".into(),
+            407 if self.from == "-x" => {
+                "the proxy wants credentials: give them as -x http://USER:PASSWORD@HOST:PORT".into()
+            }
+            407 => format!(
+                "the proxy wants credentials: give them in {} as http://USER:PASSWORD@HOST:PORT",
+                self.from
+            ),
+            403 => "the proxy refuses to open a tunnel to this host or port".into(),
+            405 | 501 => "the proxy does not open tunnels (CONNECT)".into(),
+            502 | 504 => "the proxy could not reach the target".into(),
+            503 => "the proxy could not reach the target, or is overloaded".into(),
+            _ => return None,
+        };
+        Some(hint)
+    }
+
     /// Sends CONNECT, reads the proxy's answer: its status and status line.
     fn connect_answer(&self, tcp: &mut Tcp, request: &[u8]) -> Result<(u16, String), Failure> {
         tcp.write_all(request).map_err(Failure::from_io)?;
@@ -134,8 +158,13 @@ impl Proxy {
                 return Err(Failure::Eof);
             }
             match reader.push(&buf[..n]) {
-                // Bytes after the answer would belong to the tunnel: there are none
-                // before fetch's own TLS hello.
+                // A refusal's body (an HTML page) is of no use: the status says it
+                // all, and the connection closes.
+                Ok(Some(head)) if !(200..300).contains(&head.status) => {
+                    return Ok((head.status, head.status_line));
+                }
+                // Bytes after a 2xx answer would belong to the tunnel: there are
+                // none before fetch's own TLS hello.
                 Ok(Some(head)) if head.len == reader.buffered().len() => {
                     return Ok((head.status, head.status_line));
                 }
@@ -168,6 +197,8 @@ pub struct Proxies {
     all: Option<Proxy>,
     /// --noproxy, else no_proxy / NO_PROXY.
     exempt: Vec<String>,
+    /// The exempt list came from --noproxy.
+    exempt_from_flag: bool,
 }
 
 impl Proxies {
@@ -202,6 +233,7 @@ impl Proxies {
             http: proxy(&["http_proxy"])?,
             https: proxy(&["https_proxy", "HTTPS_PROXY"])?,
             all: proxy(&["all_proxy", "ALL_PROXY"])?,
+            exempt_from_flag: noproxy.is_some(),
             exempt: exempt
                 .split(',')
                 .map(|item| item.trim().to_ascii_lowercase())
@@ -212,28 +244,49 @@ impl Proxies {
 
     /// The proxy for `target`, if it goes through one.
     pub fn for_target(&self, target: &Target) -> Option<&Proxy> {
-        if is_loopback(&target.host) || self.exempts(&target.host) {
-            return None;
-        }
+        self.route(target).ok().flatten()
+    }
+
+    /// The proxy for `target` (`Ok(None)`: none is set), or the one that would
+    /// apply and why it is skipped (for -v).
+    pub fn route(&self, target: &Target) -> Result<Option<&Proxy>, (&Proxy, String)> {
         let by_scheme = match target.scheme {
             Scheme::Http => self.http.as_ref(),
             Scheme::Https => self.https.as_ref(),
         };
-        self.explicit.as_ref().or(by_scheme).or(self.all.as_ref())
+        let Some(proxy) = self.explicit.as_ref().or(by_scheme).or(self.all.as_ref()) else {
+            return Ok(None);
+        };
+        let flag = if self.exempt_from_flag {
+            "--noproxy"
+        } else {
+            "no_proxy"
+        };
+        if let Some(item) = self.exempting(&target.host) {
+            return Err((proxy, format!("{flag} lists '{item}'")));
+        }
+        // A health check on localhost keeps working where the environment sets a
+        // proxy; one given with -x is the user's choice for this command.
+        if proxy.from != "-x" && is_loopback(&target.host) {
+            return Err((proxy, "the target is a loopback address".into()));
+        }
+        Ok(Some(proxy))
     }
 
-    /// no_proxy: `*`, a domain and its subdomains (`example.com`, `.example.com`),
-    /// an IP address, or an IP range in CIDR form.
-    fn exempts(&self, host: &Host) -> bool {
-        self.exempt.iter().any(|item| match host {
-            _ if item == "*" => true,
+    /// The --noproxy or no_proxy entry that exempts `host`: `*`, a domain and
+    /// its subdomains (`example.com`, `.example.com`), an IP address, or an IP
+    /// range in CIDR form.
+    fn exempting(&self, host: &Host) -> Option<&str> {
+        let found = self.exempt.iter().find(|item| match host {
+            _ if *item == "*" => true,
             Host::Ip(ip) => ip_matches(item, *ip),
             Host::Name(name) => {
                 let name = name.to_ascii_lowercase();
                 let domain = item.trim_start_matches('.');
                 name == domain || name.ends_with(&format!(".{domain}"))
             }
-        })
+        });
+        found.map(String::as_str)
     }
 }
 

@@ -232,3 +232,88 @@ fn the_connect_tunnel_carries_a_slow_body_under_max_time() {
     proxy.finish();
     origin.finish();
 }
+
+#[test]
+fn a_407_with_a_page_is_reported_with_its_status_and_how_to_give_credentials() {
+    let page = "<html><body>Proxy Authentication Required</body></html>";
+    let answer: &'static str = Box::leak(
+        format!(
+            "HTTP/1.1 407 Proxy Authentication Required\r\nProxy-Authenticate: Basic realm=\"tinyproxy\"\r\nContent-Type: text/html\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        )
+        .into_boxed_str(),
+    );
+    let proxy = connect_proxy(answer, 1);
+    fetch()
+        .args(["-x", &proxy.target(), "-w", "%{http_connect}", "https://origin.test/"])
+        .assert()
+        .code(7)
+        .stdout("407")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "the proxy {} (from -x) did not open a tunnel to origin.test:443: HTTP/1.1 407 Proxy Authentication Required (the proxy wants credentials: give them as -x http://USER:PASSWORD@HOST:PORT)",
+            proxy.target()
+        )));
+    proxy.finish();
+}
+
+#[test]
+fn a_403_with_a_page_keeps_its_status() {
+    let answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden";
+    let proxy = connect_proxy(answer, 1);
+    fetch()
+        .args(["-x", &proxy.target(), "-w", "%{http_connect}", "https://origin.test/"])
+        .assert()
+        .code(7)
+        .stdout("403")
+        .stderr(one_line())
+        .stderr(contains(
+            "HTTP/1.1 403 Forbidden (the proxy refuses to open a tunnel to this host or port)",
+        ));
+    proxy.finish();
+}
+
+#[test]
+fn a_proxy_given_with_x_is_used_for_a_loopback_target_too() {
+    let proxy = answering_proxy("from the proxy");
+    let witness = Witness::new();
+    fetch()
+        .args(["-x", &proxy.target(), &format!("http://{}/", witness.target())])
+        .assert()
+        .code(0)
+        .stdout("from the proxy");
+    let request = String::from_utf8(proxy.finish()).unwrap();
+    assert!(
+        request.starts_with(&format!("GET http://{}/ HTTP/1.0\r\n", witness.target())),
+        "{request}"
+    );
+    witness.assert_untouched();
+}
+
+#[test]
+fn verbose_says_why_a_proxy_is_skipped() {
+    let origin = serve_each(2, Duration::from_secs(5), |_, mut stream| {
+        stream.write_all(&ok_response(b"direct")).unwrap();
+    });
+    let witness = Witness::new();
+    fetch()
+        .env("http_proxy", witness.target())
+        .args(["-v", &origin.target()])
+        .assert()
+        .code(0)
+        .stdout("direct")
+        .stderr(contains(
+            "not via proxy 127.0.0.1:",
+        ))
+        .stderr(contains("(from http_proxy): the target is a loopback address"));
+    let pin = format!("origin.test:{}:127.0.0.1", origin.port());
+    fetch()
+        .args(["-v", "-x", &witness.target(), "--noproxy", "a.test,.test"])
+        .args(["--resolve", &pin, &format!("http://origin.test:{}/", origin.port())])
+        .assert()
+        .code(0)
+        .stdout("direct")
+        .stderr(contains("(from -x): --noproxy lists '.test'"));
+    witness.assert_untouched();
+    origin.finish();
+}
