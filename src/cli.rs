@@ -657,6 +657,7 @@ impl Args {
             max_size: self.max_size,
             raw: self.raw,
             decode: self.compressed,
+            retry: None,
         }
     }
 

@@ -370,6 +370,14 @@ pub enum Error {
         retry_after: Option<u64>,
     },
 
+    /// A "try again" status that --retry takes: its body is not written.
+    #[error("{status_line} from {addr}: retried (its body was not written)")]
+    RetryStatus {
+        addr: SocketAddr,
+        status_line: String,
+        wait: Duration,
+    },
+
     #[error("{}", too_large_message(*.addr, *.limit, .announced.as_deref()))]
     TooLarge {
         addr: SocketAddr,
@@ -456,7 +464,7 @@ impl Error {
             Error::BadHead { .. } => Class::BadHead,
             Error::BadChunk { .. } => Class::BadChunk,
             Error::Partial { .. } | Error::PartialChunked { .. } => Class::Partial,
-            Error::HttpStatus { .. } => Class::HttpError,
+            Error::HttpStatus { .. } | Error::RetryStatus { .. } => Class::HttpError,
             Error::UnsupportedCoding { .. }
             | Error::UnknownContentCoding { .. }
             | Error::BadContent { .. } => Class::BadEncoding,
@@ -496,7 +504,9 @@ impl Error {
     /// How --retry treats this failure, its status considered.
     pub fn retry(&self) -> RetryRule {
         match (self.class().retry(), self.status()) {
-            (RetryRule::IfStatusSaysSo, Some(408 | 429 | 500 | 502 | 503 | 504)) => {
+            (RetryRule::IfStatusSaysSo, Some(status))
+                if crate::retry::STATUSES.contains(&status) =>
+            {
                 RetryRule::IfRepeatable
             }
             (RetryRule::IfStatusSaysSo, _) => RetryRule::Never,
@@ -515,7 +525,8 @@ impl Error {
     /// A few words for a retry announcement.
     pub fn brief(&self) -> String {
         match (self, self.class()) {
-            (Error::HttpStatus { status_line, .. }, _) => status_line.clone(),
+            (Error::HttpStatus { status_line, .. }, _)
+            | (Error::RetryStatus { status_line, .. }, _) => status_line.clone(),
             (Error::PartKept { source, .. }, _) => source.brief(),
             (_, Class::Resolve) => "could not resolve host".into(),
             (_, Class::Refused) => "connection refused".into(),

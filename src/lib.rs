@@ -25,6 +25,7 @@ pub mod proxy;
 pub mod report;
 pub mod request;
 pub mod response;
+pub mod retry;
 pub mod stream;
 pub mod target;
 pub mod tls;
@@ -35,7 +36,7 @@ use anyhow::Context;
 use cli::Plan;
 use request::Request;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use target::{Scheme, Target};
 
 use clock::Clock;
@@ -151,46 +152,57 @@ fn fetch_with_retries(
     result
 }
 
-/// The longest wait a server's Retry-After can ask for: curl's cap on its retry
-/// sleep (`RETRY_SLEEP_MAX`, 10 minutes), so a peer cannot park fetch for centuries.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(600);
+/// What retries may still spend, or `None` when none is left.
+fn retry_budget(plan: &Plan, clock: &Clock, report: &Report) -> Option<retry::Budget> {
+    let retries = report.figures().num_retries;
+    if retries >= plan.retry.count {
+        return None;
+    }
+    // 1 s, doubling, at most 30 s.
+    let backoff = Duration::from_secs((1u64 << retries.min(5)).min(30));
+    let retry_limit = plan
+        .retry
+        .max_time
+        .and_then(|limit| clock.started().checked_add(limit));
+    // --max-time bounds the whole command, waits included (unlike curl's per attempt).
+    let until = [retry_limit, clock.total_deadline()]
+        .into_iter()
+        .flatten()
+        .min();
+    Some(retry::Budget {
+        default_wait: plan.retry.delay.unwrap_or(backoff),
+        until,
+    })
+}
 
 /// How long to wait before retrying after `error`, or `None` if no retry is due:
 /// retries used up, a failure that is not retried, or no time left for it.
 fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
-    let retry = &plan.retry;
-    let retries = report.figures().num_retries;
-    if retries >= retry.count {
-        return None;
+    // Decided when its head came, and its body left unwritten for it.
+    if let Error::RetryStatus { wait, .. } = error {
+        return Some(*wait);
     }
+    let budget = retry_budget(plan, clock, report)?;
     match error.retry() {
         RetryRule::Always => {}
         RetryRule::IfRepeatable if plan.request.repeatable => {}
         _ => return None,
     }
-    let wait = match error {
-        Error::HttpStatus {
-            retry_after: Some(seconds),
-            ..
-        } => Duration::from_secs(*seconds).min(MAX_RETRY_AFTER),
-        // 1 s, doubling, at most 30 s.
-        _ => retry
-            .delay
-            .unwrap_or_else(|| Duration::from_secs((1u64 << retries.min(5)).min(30))),
-    };
-    // A wait that would end past either limit means no retry (checked: the
-    // wait comes from the peer).
-    let retry_at = report.elapsed().checked_add(wait)?;
-    if retry.max_time.is_some_and(|limit| retry_at > limit) {
-        return None;
+    match error {
+        Error::HttpStatus { retry_after, .. } => budget.wait(*retry_after),
+        _ => budget.wait(None),
     }
-    // --max-time bounds the whole command, waits included (unlike curl's per attempt).
-    if let Some(deadline) = clock.total_deadline() {
-        if Instant::now().checked_add(wait)? >= deadline {
-            return None;
-        }
+}
+
+/// The rules of this attempt: with the retry budget when a "try again" status
+/// is to be retried rather than written.
+fn attempt_rules(plan: &Plan, clock: &Clock, report: &Report, out: &Output) -> transfer::Rules {
+    let retry =
+        retry_budget(plan, clock, report).filter(|_| plan.request.repeatable && out.can_restart());
+    transfer::Rules {
+        retry,
+        ..plan.rules
     }
-    Some(wait)
 }
 
 /// One attempt: the target, and with -L every hop it is redirected to.
@@ -203,8 +215,9 @@ fn fetch(
 ) -> Result<(), Stop> {
     let mut hop = (plan.target.clone(), plan.request.clone());
     let mut hops = vec![plan.target.url()];
+    let rules = attempt_rules(plan, clock, report, out);
     loop {
-        let result = exchange(&hop, plan, clock, out, report, roots);
+        let result = exchange(&hop, plan, &rules, clock, out, report, roots);
         let redirect = match result {
             Ok(Some(redirect)) => redirect,
             Ok(None) => return Ok(()),
@@ -286,6 +299,7 @@ fn next_hop(
 fn exchange(
     (target, request): &(Target, Request),
     plan: &Plan,
+    rules: &transfer::Rules,
     clock: &Clock,
     out: &mut Output,
     report: &mut Report,
@@ -326,12 +340,12 @@ fn exchange(
             }
             None => request,
         };
-        return transfer::exchange(&mut tcp, addr, clock, (request, &plan.rules), out, report);
+        return transfer::exchange(&mut tcp, addr, clock, (request, rules), out, report);
     }
     if let Some(proxy) = proxy {
         proxy.tunnel(&mut tcp, target, report)?;
     }
-    let exchange = (request, &plan.rules);
+    let exchange = (request, rules);
     let loader = match roots {
         Some(loader) => loader,
         None => roots.insert(tls::RootsLoader::start(plan.tls.roots.clone())?),
@@ -345,27 +359,4 @@ fn exchange(
     };
     let mut tls = tls::secure(tcp, &how, clock, report)?;
     transfer::exchange(&mut tls, addr, clock, exchange, out, report)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::ffi::OsString;
-
-    #[test]
-    fn a_servers_retry_after_is_capped() {
-        let args = ["fetch", "--retry", "1", "--max-time", "0", "h"].map(OsString::from);
-        let plan = cli::parse_from(args, cli::Terminals::default()).unwrap();
-        let clock = Clock::start(plan.timeouts);
-        let report = Report::new(false, &clock);
-        let busy = |retry_after| Error::HttpStatus {
-            addr: "127.0.0.1:80".parse().unwrap(),
-            status: 503,
-            status_line: "HTTP/1.1 503 Busy".into(),
-            retry_after,
-        };
-        let wait = |error| retry_wait(&plan, &clock, &report, &error);
-        assert_eq!(wait(busy(Some(u64::MAX))), Some(MAX_RETRY_AFTER));
-        assert_eq!(wait(busy(Some(3))), Some(Duration::from_secs(3)));
-    }
 }

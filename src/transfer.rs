@@ -56,6 +56,9 @@ pub struct Rules {
     pub raw: bool,
     /// --compressed: undo the Content-Encoding; --max-size counts decoded bytes.
     pub decode: bool,
+    /// --retry, when this attempt's "try again" status is to be retried: such a
+    /// response ends the exchange before its head or body is written.
+    pub retry: Option<crate::retry::Budget>,
 }
 
 /// The exchange's view of its stream: where it goes, and how much came back.
@@ -223,6 +226,15 @@ fn start_body(
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
     out.dump_head(head_bytes)?;
+    if let Some(wait) = retried(&head, rules) {
+        let status_line = head.status_line;
+        return Err(Error::RetryStatus {
+            addr,
+            status_line,
+            wait,
+        }
+        .into());
+    }
     if rules.include_head {
         out.write_head(head_bytes)?;
     }
@@ -398,6 +410,14 @@ fn read_head(
             return Ok(head);
         }
     }
+}
+
+/// The wait before the next attempt, when --retry takes this response.
+fn retried(head: &Head, rules: &Rules) -> Option<std::time::Duration> {
+    if !crate::retry::STATUSES.contains(&head.status) {
+        return None;
+    }
+    rules.retry?.wait(head.retry_after)
 }
 
 /// -C -: appends, starts the file over, or refuses, as the answer says; `true`
@@ -747,6 +767,7 @@ mod tests {
             max_size: None,
             raw: false,
             decode: false,
+            retry: None,
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);

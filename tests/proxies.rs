@@ -262,7 +262,13 @@ fn a_403_with_a_page_keeps_its_status() {
     let answer = "HTTP/1.1 403 Forbidden\r\nContent-Length: 9\r\n\r\nforbidden";
     let proxy = connect_proxy(answer, 1);
     fetch()
-        .args(["-x", &proxy.target(), "-w", "%{http_connect}", "https://origin.test/"])
+        .args([
+            "-x",
+            &proxy.target(),
+            "-w",
+            "%{http_connect}",
+            "https://origin.test/",
+        ])
         .assert()
         .code(7)
         .stdout("403")
@@ -278,7 +284,11 @@ fn a_proxy_given_with_x_is_used_for_a_loopback_target_too() {
     let proxy = answering_proxy("from the proxy");
     let witness = Witness::new();
     fetch()
-        .args(["-x", &proxy.target(), &format!("http://{}/", witness.target())])
+        .args([
+            "-x",
+            &proxy.target(),
+            &format!("http://{}/", witness.target()),
+        ])
         .assert()
         .code(0)
         .stdout("from the proxy");
@@ -302,14 +312,18 @@ fn verbose_says_why_a_proxy_is_skipped() {
         .assert()
         .code(0)
         .stdout("direct")
+        .stderr(contains("not via proxy 127.0.0.1:"))
         .stderr(contains(
-            "not via proxy 127.0.0.1:",
-        ))
-        .stderr(contains("(from http_proxy): the target is a loopback address"));
+            "(from http_proxy): the target is a loopback address",
+        ));
     let pin = format!("origin.test:{}:127.0.0.1", origin.port());
     fetch()
         .args(["-v", "-x", &witness.target(), "--noproxy", "a.test,.test"])
-        .args(["--resolve", &pin, &format!("http://origin.test:{}/", origin.port())])
+        .args([
+            "--resolve",
+            &pin,
+            &format!("http://origin.test:{}/", origin.port()),
+        ])
         .assert()
         .code(0)
         .stdout("direct")

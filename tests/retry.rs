@@ -280,3 +280,66 @@ fn huge_retry_after_past_the_deadline_means_no_retry_and_no_crash() {
         assert_eq!(count_requests(&server.finish()), 1, "{limit}");
     }
 }
+
+#[test]
+fn a_503_is_retried_without_fail_and_its_body_is_not_written() {
+    let server = serve_each(3, Duration::from_secs(5), |n, stream| match n {
+        0 => respond(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+        ),
+        1 => respond(
+            stream,
+            "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 4\r\n\r\nslow",
+        ),
+        _ => respond(stream, "HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine"),
+    });
+    let assert = fetch()
+        .args([
+            "-i",
+            "--retry",
+            "5",
+            "--retry-delay",
+            "100ms",
+            &server.target(),
+        ])
+        .assert()
+        .code(0)
+        .stdout("HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nfine");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        "fetch: attempt 2 of 6 in 0.1s: HTTP/1.1 503 Service Unavailable\n\
+         fetch: attempt 3 of 6 in 0.1s: HTTP/1.1 429 Too Many Requests\n"
+    );
+    assert_eq!(count_requests(&server.finish()), 3);
+}
+
+#[test]
+fn the_last_attempts_503_is_written_as_usual_without_fail() {
+    let server = serve_each(2, Duration::from_secs(5), |_, stream| {
+        respond(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+        )
+    });
+    let assert = fetch()
+        .args([
+            "--retry",
+            "1",
+            "--retry-delay",
+            "100ms",
+            "-w",
+            " %{http_code}",
+        ])
+        .arg(server.target())
+        .assert()
+        .code(0)
+        .stdout("busy 503");
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(
+        stderr,
+        "fetch: attempt 2 of 2 in 0.1s: HTTP/1.1 503 Service Unavailable\n"
+    );
+    assert_eq!(count_requests(&server.finish()), 2);
+}

@@ -173,6 +173,9 @@ fn an_unclosed_write_out_variable_is_refused() {
 fn short_help_names_the_target_as_its_usage_line_does() {
     let help = fetch().arg("-h").assert().code(0);
     let help = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
-    assert!(help.contains("Usage: fetch [OPTIONS] <TARGET> [PATH]"), "{help}");
+    assert!(
+        help.contains("Usage: fetch [OPTIONS] <TARGET> [PATH]"),
+        "{help}"
+    );
     assert!(help.contains("\n  <TARGET>  "), "{help}");
 }

@@ -183,16 +183,23 @@ impl Output {
     /// Readies the output for another attempt: `false` when bytes already reached
     /// the user (stdout), so a retry would repeat them. A temporary file starts afresh.
     pub fn restart(&mut self) -> Result<bool, Error> {
+        if !self.can_restart() {
+            return Ok(false);
+        }
         if self.target.is_some() {
             // A resumed file goes back to what it held before this fetch.
             let keep = self.resumed.unwrap_or(0);
             self.sink.truncate_to(keep).map_err(Error::Write)?;
-        } else if self.sink.written() > 0 {
-            return Ok(false);
         }
         self.guard.reset();
         self.progress.reset();
         Ok(true)
+    }
+
+    /// Whether `restart` can take back all that was written: a file can, a
+    /// stream that has shown bytes cannot.
+    pub fn can_restart(&self) -> bool {
+        self.target.is_some() || self.sink.written() == 0
     }
 
     /// A response head, as received; on a terminal with its control bytes escaped.
