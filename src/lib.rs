@@ -45,10 +45,20 @@ use output::Output;
 use report::Report;
 
 /// Carries out a checked plan: resolve, connect, send, stream the response out;
-/// again, as --retry allows.
+/// again, as --retry allows. -w reports every ending once the command line was
+/// accepted, failures before any socket included (as curl).
 pub fn run(plan: &Plan) -> Result<(), Error> {
     let mut clock = Clock::start(plan.timeouts);
     warn_unknown_variables(plan);
+    let mut report = Report::new(plan.report.verbose, &clock);
+    let result = carry_out(plan, &mut clock, &mut report);
+    if let Some(write_out) = &plan.report.write_out {
+        write_out_figures(write_out, plan, &report, result.as_ref().err());
+    }
+    result
+}
+
+fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), Error> {
     interrupt::install(clock.started())
         .context("installing the SIGINT and SIGTERM handlers")
         .map_err(Error::Local)?;
@@ -70,35 +80,39 @@ pub fn run(plan: &Plan) -> Result<(), Error> {
     if plan.output.progress {
         out = out.with_progress();
     }
-    let mut report = Report::new(plan.report.verbose, &clock);
     // For an https target the roots load while the name resolves; a redirect to
     // https loads them when it comes.
     let mut roots = match plan.target.scheme {
         Scheme::Https => Some(tls::RootsLoader::start(plan.tls.roots.clone())?),
         Scheme::Http => None,
     };
-    let result = fetch_with_retries(plan, &mut clock, &mut out, &mut report, &mut roots);
+    let result = fetch_with_retries(plan, clock, &mut out, report, &mut roots);
     // A quiet stop (the output's reader left, the binary guard) is a success.
-    let result = match result {
+    match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
         Err(Stop::Failed(error)) => Err(out.abandon(error)),
-    };
-    if let Some(write_out) = &plan.report.write_out {
-        let ending = writeout::Ending {
-            error: result.as_ref().err(),
-            url: &plan.report.url,
-            target: &plan.target,
-            filename: plan.output.file.as_deref(),
-        };
-        // After the body, as with curl; a closed stdout has no reader to tell.
-        for (sink, text) in write_out.render(&report, &ending) {
-            let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || match sink {
-                writeout::Sink::Stdout => std::io::stdout().write_all(text.as_bytes()),
-                writeout::Sink::Stderr => std::io::stderr().write_all(text.as_bytes()),
-            });
-        }
     }
-    result
+}
+
+/// -w's text, after the body as with curl; a closed stdout has no reader to tell.
+fn write_out_figures(
+    write_out: &writeout::WriteOut,
+    plan: &Plan,
+    report: &Report,
+    error: Option<&Error>,
+) {
+    let ending = writeout::Ending {
+        error,
+        url: &plan.report.url,
+        target: &plan.target,
+        filename: plan.output.file.as_deref(),
+    };
+    for (sink, text) in write_out.render(report, &ending) {
+        let _ = interrupt::waiting_for_output(interrupt::Waiting::Write, || match sink {
+            writeout::Sink::Stdout => std::io::stdout().write_all(text.as_bytes()),
+            writeout::Sink::Stderr => std::io::stderr().write_all(text.as_bytes()),
+        });
+    }
 }
 
 /// A -w format copied from a curl script runs; one line says what prints empty.

@@ -148,8 +148,10 @@ impl Report {
         self.figures.namelookup = Some(self.elapsed());
     }
 
+    /// An address is tried: if no connection comes, -w names the last one tried.
     pub fn connecting(&mut self, addr: SocketAddr) {
         self.figures.num_connects += 1;
+        self.figures.remote = Some(addr);
         self.step(format_args!("connecting to {addr}"));
     }
 

@@ -496,3 +496,120 @@ fn write_out_local_address_and_referer_are_what_the_server_saw() {
     assert_eq!(figures, format!("127.0.0.1 {port} http://from.invalid/"));
     assert!(String::from_utf8_lossy(&request).contains("\r\nReferer: http://from.invalid/\r\n"));
 }
+
+/// Every exit code that can follow an accepted command line (but 26 and 55,
+/// checked in uploads.rs and failures.rs; 1, which has no loopback cause; and
+/// the signals) prints -w's figures.
+#[test]
+fn every_failure_prints_its_write_out_json() {
+    use std::io::Read;
+    use support::tls::*;
+    let run = |args: &[&str]| {
+        let mut command = fetch();
+        command.args(args);
+        command
+    };
+    let served = |response: &'static str| reply(response);
+    let s =
+        served("HTTP/1.1 302 Found\r\nLocation: ftp://files.test/x\r\nContent-Length: 0\r\n\r\n");
+    ends_with_json(run(&["-L", &s.target()]), 3, "bad_location");
+    ends_with_json(
+        run(&["-x", "proxy.invalid:3128", "http://a.test/"]),
+        5,
+        "proxy_resolve",
+    );
+    ends_with_json(run(&["host.invalid"]), 6, "resolve");
+    ends_with_json(
+        run(&[&format!("127.0.0.1:{}", refused_port())]),
+        7,
+        "refused",
+    );
+    let s = served("SSH-2.0-OpenSSH_9.2\r\n");
+    ends_with_json(run(&[&s.target()]), 8, "not_http");
+    let s = served("HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nhalf");
+    ends_with_json(run(&[&s.target()]), 18, "partial");
+    let s = served("HTTP/1.0 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+    ends_with_json(run(&["-f", &s.target()]), 22, "http_error");
+    let witness = Witness::new();
+    let unopenable = ["-o", "/nonexistent-dir/out", &witness.target()];
+    ends_with_json(run(&unopenable), 23, "write");
+    witness.assert_untouched();
+    let hole = blackhole();
+    let slow = ["--connect-timeout", "300ms", &hole.addr.to_string()];
+    ends_with_json(run(&slow), 28, "connect_timeout");
+    let s = serve(|stream| hold_open(stream, Duration::from_secs(10)));
+    ends_with_json(
+        run(&["--read-timeout", "200ms", &s.target()]),
+        29,
+        "response_timeout",
+    );
+    let scratch = Scratch::new("json-endings");
+    let file = scratch.path("partial.bin");
+    std::fs::write(&file, b"abc").unwrap();
+    let s = served(
+        "HTTP/1.1 206 Partial\r\nContent-Range: bytes 5-9/10\r\nContent-Length: 5\r\n\r\n56789",
+    );
+    let file_arg = file.to_str().unwrap();
+    ends_with_json(
+        run(&["-C", "-", "-o", file_arg, &s.target()]),
+        33,
+        "range_refused",
+    );
+    let s = serve_raw(|mut stream| {
+        let _ = stream.write_all(b"HTTP/1.0 400 Bad Request\r\n\r\n");
+        let mut hello = [0u8; 512];
+        let _ = stream.read(&mut hello);
+        Vec::new()
+    });
+    ends_with_json(
+        run(&[&format!("https://{}/", s.target())]),
+        35,
+        "tls_handshake",
+    );
+    let s = served("HTTP/1.1 302 Found\r\nLocation: /again\r\nContent-Length: 0\r\n\r\n");
+    ends_with_json(
+        run(&["-L", "--max-redirs", "0", &s.target()]),
+        47,
+        "too_many_redirects",
+    );
+    let s = serve(|_| {});
+    ends_with_json(run(&[&s.target()]), 52, "empty_reply");
+    let s = serve(|stream| reset(stream.try_clone().unwrap()));
+    ends_with_json(run(&[&s.target()]), 56, "reset");
+    let ca = Ca::new("fetch test CA");
+    let s = tls_server(ca.leaf(&["localhost"], |_| {}), |_| {});
+    let pin = format!("localhost:{}:127.0.0.1", s.port());
+    let url = format!("https://localhost:{}/", s.port());
+    ends_with_json(run(&["--resolve", &pin, &url]), 60, "tls_certificate");
+    let s = served("HTTP/1.1 200 OK\r\nTransfer-Encoding: gzip\r\n\r\nxx");
+    ends_with_json(run(&[&s.target()]), 61, "bad_encoding");
+    let s = served("HTTP/1.0 200 OK\r\nContent-Length: 5\r\n\r\n12345");
+    ends_with_json(run(&["--max-size", "3", &s.target()]), 63, "too_large");
+    let empty = scratch.path("empty.pem");
+    std::fs::write(&empty, b"").unwrap();
+    let witness = Witness::new();
+    let url = format!("https://{}/", witness.target());
+    ends_with_json(
+        run(&["--cacert", empty.to_str().unwrap(), &url]),
+        77,
+        "tls_ca_file",
+    );
+    witness.assert_untouched();
+}
+
+#[test]
+fn a_refused_connect_names_the_address_tried_in_write_out() {
+    let port = refused_port();
+    let assert = fetch()
+        .args([
+            "-w",
+            "%{remote_ip} %{remote_port}",
+            &format!("127.0.0.1:{port}"),
+        ])
+        .assert()
+        .code(7);
+    assert_eq!(
+        String::from_utf8_lossy(&assert.get_output().stdout),
+        format!("127.0.0.1 {port}")
+    );
+}

@@ -312,16 +312,21 @@ fn reset_while_the_request_body_is_still_being_sent_exits_55() {
         reset(stream);
         head
     });
-    fetch()
+    let assert = fetch()
         .args(["-d", &format!("@{}", file.display()), &server.target()])
+        .args(["-w", "%{json}"])
         .assert()
         .code(55)
-        .stdout("")
         .stderr(one_line())
         .stderr(contains(format!(
             "sending the request to {} failed",
             server.target()
         )));
+    let json = json_ending(&assert.get_output().stdout);
+    assert_eq!(
+        (&json["exitcode"], &json["error_kind"]),
+        (&55.into(), &"send".into())
+    );
     let head = String::from_utf8(server.finish()).unwrap();
     assert!(head.contains("Content-Length: 33554432\r\n"), "{head}");
     std::fs::remove_dir_all(&dir).unwrap();

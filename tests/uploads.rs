@@ -179,18 +179,22 @@ fn a_file_that_shrinks_while_it_is_sent_is_26() {
         let _ = stream.read_to_end(&mut rest);
         start
     });
-    fetch()
+    let assert = fetch()
         .arg("-d")
         .arg(format!("@{}", path.display()))
-        .arg(server.target())
+        .args([&server.target(), "-w", "%{json}"])
         .assert()
         .code(26)
-        .stdout("")
         .stderr(contains(format!(
             "reading '{}' to send it failed: it ended before the 16777216 bytes announced",
             path.display()
         )))
         .stderr(one_line());
+    let json = json_ending(&assert.get_output().stdout);
+    assert_eq!(
+        (&json["exitcode"], &json["error_kind"]),
+        (&26.into(), &"read_file".into())
+    );
     server.finish();
 }
 

@@ -517,3 +517,19 @@ impl Go {
             .expect("the test's go-ahead");
     }
 }
+
+/// The `-w '\n%{json}'` figures that end stdout, parsed.
+pub fn json_ending(stdout: &[u8]) -> serde_json::Value {
+    let text = String::from_utf8_lossy(stdout);
+    let line = text.rsplit('\n').next().unwrap_or_default();
+    serde_json::from_str(line).unwrap_or_else(|e| panic!("not JSON ({e}): {text}"))
+}
+
+/// Runs `command` with `-w '\n%{json}'` added: it must exit `code` and end
+/// stdout with one JSON line carrying that exit code and `kind`.
+pub fn ends_with_json(mut command: assert_cmd::Command, code: i32, kind: &str) {
+    let assert = command.args(["-w", "\n%{json}"]).assert().code(code);
+    let json = json_ending(&assert.get_output().stdout);
+    assert_eq!(json["exitcode"], code, "{json}");
+    assert_eq!(json["error_kind"], kind, "{json}");
+}
