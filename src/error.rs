@@ -299,7 +299,7 @@ pub enum Error {
     ResponseTimeout {
         addr: SocketAddr,
         elapsed: Elapsed,
-        received: u64,
+        received: Received,
         limit: TimeLimit,
     },
 
@@ -309,19 +309,19 @@ pub enum Error {
     EmptyReply { addr: SocketAddr, elapsed: Elapsed },
 
     #[error(
-        "connection to {addr} reset by the peer after {elapsed}, {received} bytes received: the server aborted the connection (crashed, or refused the request)"
+        "connection to {addr} reset by the peer after {elapsed}, {received}: the server aborted the connection (crashed, or refused the request)"
     )]
     Reset {
         addr: SocketAddr,
         elapsed: Elapsed,
-        received: u64,
+        received: Received,
     },
 
-    #[error("receiving from {addr} failed after {elapsed}, {received} bytes received: {source}")]
+    #[error("receiving from {addr} failed after {elapsed}, {received}: {source}")]
     Receive {
         addr: SocketAddr,
         elapsed: Elapsed,
-        received: u64,
+        received: Received,
         source: std::io::Error,
     },
 
@@ -423,7 +423,7 @@ pub enum Error {
 
     /// A failure after part of the body was written to `-o FILE`: what arrived is
     /// kept under a name that cannot pass for the complete file.
-    #[error("{source}; the {bytes} bytes received are in {}", .path.display())]
+    #[error("{source}; the {bytes} bytes written are in {}", .path.display())]
     PartKept {
         source: Box<Error>,
         path: std::path::PathBuf,
@@ -543,6 +543,26 @@ impl Error {
     }
 }
 
+/// What had arrived of the response when the connection failed, as a message
+/// counts it: the body as it reached the output, so the count matches the file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Received {
+    /// Bytes of a head not yet complete.
+    Head(u64),
+    /// The head, and this many body bytes written to the output.
+    Body(u64),
+}
+
+impl fmt::Display for Received {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Received::Head(0) => f.write_str("nothing received"),
+            Received::Head(n) => write!(f, "{n} bytes of the head received"),
+            Received::Body(n) => write!(f, "the head and {n} body bytes received"),
+        }
+    }
+}
+
 /// Which limit ended a wait for the response.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimeLimit {
@@ -650,20 +670,20 @@ fn send_timeout_message(
 fn response_timeout_message(
     addr: SocketAddr,
     elapsed: Elapsed,
-    received: u64,
+    received: Received,
     limit: &TimeLimit,
 ) -> String {
     match (limit, received) {
-        (TimeLimit::Idle(idle), 0) => format!(
+        (TimeLimit::Idle(idle), Received::Head(0)) => format!(
             "no response from {addr} after {elapsed}: the server accepted the connection but did not answer within {}",
             Elapsed(*idle)
         ),
-        (TimeLimit::Idle(idle), n) => format!(
-            "the response from {addr} stalled after {n} bytes ({elapsed}): nothing more arrived within {}",
+        (TimeLimit::Idle(idle), received) => format!(
+            "the response from {addr} stalled after {elapsed}, {received}: nothing more arrived within {}",
             Elapsed(*idle)
         ),
-        (TimeLimit::Total(total), n) => format!(
-            "--max-time {} ran out waiting for {addr} after {n} bytes of the response",
+        (TimeLimit::Total(total), received) => format!(
+            "--max-time {} ran out waiting for {addr}, {received}",
             Elapsed(*total)
         ),
     }
@@ -801,7 +821,7 @@ mod tests {
             Error::ResponseTimeout {
                 addr: addr(),
                 elapsed: e,
-                received: 0,
+                received: Received::Head(0),
                 limit: TimeLimit::Idle(Duration::from_secs(1)),
             },
             Error::EmptyReply {
@@ -823,7 +843,7 @@ mod tests {
             Error::Reset {
                 addr: addr(),
                 elapsed: e,
-                received: 0,
+                received: Received::Body(0),
             },
         ]
     }

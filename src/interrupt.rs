@@ -207,7 +207,7 @@ fn interrupted(name: &str, signal: i32) -> ! {
         if written > 0 && keep_part(part).is_ok() {
             let _ = write!(
                 line,
-                "; the {written} bytes received are in {}",
+                "; the {written} bytes written are in {}",
                 part.part_shown
             );
         } else if part.unnamed.is_none() {

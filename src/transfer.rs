@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
 use crate::decode::{self, BodyWriter, Coding, Decoder};
-use crate::error::{Error, Stop};
+use crate::error::{Error, Received, Stop};
 use crate::output::Output;
 use crate::payload::Piece;
 use crate::report::Report;
@@ -68,6 +68,8 @@ struct Link<'s> {
     clock: &'s Clock,
     /// Bytes received so far, head included.
     received: u64,
+    /// Body bytes written so far, once the head is in.
+    body_written: Option<u64>,
 }
 
 impl Link<'_> {
@@ -100,7 +102,11 @@ impl Link<'_> {
     }
 
     fn error(&self, failure: Failure) -> Error {
-        let (addr, elapsed, received) = (self.addr, self.clock.elapsed(), self.received);
+        let received = match self.body_written {
+            Some(written) => Received::Body(written),
+            None => Received::Head(self.received),
+        };
+        let (addr, elapsed) = (self.addr, self.clock.elapsed());
         match failure {
             Failure::Timeout(limit) => Error::ResponseTimeout {
                 addr,
@@ -142,6 +148,7 @@ pub fn exchange(
         addr,
         clock,
         received: 0,
+        body_written: None,
     };
     let send_error = send_request(&mut link, request, report)?;
     // Small until a body needs more: most heads fit, and each page of the buffer
@@ -582,7 +589,10 @@ fn receive_body(
             }
             // Where a length or the last chunk ends it, a short body shows as such.
             Err(Failure::Eof) => 0,
-            Err(failure) => return Err(link.error(failure).into()),
+            Err(failure) => {
+                link.body_written = Some(body.written());
+                return Err(link.error(failure).into());
+            }
         };
         if n == 0 {
             break;
@@ -613,7 +623,10 @@ fn splice_step(
             body.passed_through(n as u64);
             Ok(Some(n))
         }
-        Some(Err(Spliced::Failed(f))) => Err(link.error(f).into()),
+        Some(Err(Spliced::Failed(f))) => {
+            link.body_written = Some(body.written());
+            Err(link.error(f).into())
+        }
         Some(Err(Spliced::OutputClosed)) => Err(Stop::Quiet),
         Some(Err(Spliced::Unsupported)) | None => {
             *enabled = false;

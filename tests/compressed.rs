@@ -211,7 +211,7 @@ fn a_truncated_gzip_to_a_file_is_kept_as_part() {
         .assert()
         .code(61)
         .stdout("")
-        .stderr(contains("bytes received are in"));
+        .stderr(contains("bytes written are in"));
     server.finish();
     assert_eq!(scratch.names(), ["out.txt.part"]);
     let part = std::fs::read(scratch.path("out.txt.part")).unwrap();

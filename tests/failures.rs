@@ -144,7 +144,7 @@ fn reset_before_any_byte_exits_56() {
         .stdout("")
         .stderr(one_line())
         .stderr(contains("reset by the peer"))
-        .stderr(contains("0 bytes received"));
+        .stderr(contains(", nothing received: the server aborted"));
     server.finish();
 }
 
@@ -168,7 +168,10 @@ fn reset_mid_body_keeps_received_bytes() {
     let (code, stdout, stderr) = running.finish();
     assert_eq!(code, Some(56), "{stderr}");
     assert!(
-        stderr.contains(&format!("{} bytes received", head.len() + body.len())),
+        stderr.contains(&format!(
+            ", the head and {} body bytes received:",
+            body.len()
+        )),
         "{stderr}"
     );
     assert_eq!(stderr.lines().count(), 1, "{stderr}");
@@ -392,7 +395,7 @@ fn every_head_failure_writes_exactly_what_arrived() {
             server.finish();
             assert_eq!(exit, Some(code), "{stderr}");
             let shown = if to_file {
-                let kept = format!("the {} bytes received are in", part_head.len());
+                let kept = format!("the {} bytes written are in", part_head.len());
                 assert!(stderr.contains(&kept), "{stderr}");
                 std::fs::read(dir.path("out.part")).unwrap()
             } else {

@@ -448,7 +448,7 @@ fn a_failure_mid_body_keeps_the_bytes_as_part() {
         .code(56)
         .stdout("")
         .stderr(contains(format!(
-            "the 3000 bytes received are in {}.part",
+            "the 3000 bytes written are in {}.part",
             file.display()
         )));
     server.finish();

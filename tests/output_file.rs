@@ -117,7 +117,7 @@ fn failure_mid_body_keeps_exactly_the_received_bytes_as_part() {
     assert_eq!(code, Some(56), "{stderr}");
     assert_eq!(stdout, b"");
     assert!(
-        stderr.ends_with(&format!("; the 5000 bytes received are in {part}\n")),
+        stderr.ends_with(&format!("; the 5000 bytes written are in {part}\n")),
         "{stderr}"
     );
     server.finish();
@@ -137,7 +137,7 @@ fn truncated_body_is_kept_as_part_with_its_count() {
         .code(18)
         .stdout("")
         .stderr(contains("ended after 3 of 10 body bytes"))
-        .stderr(contains("the 3 bytes received are in"));
+        .stderr(contains("the 3 bytes written are in"));
     server.finish();
     assert_eq!(dir.names(), ["short.txt.part"]);
     assert_eq!(
@@ -294,7 +294,7 @@ fn a_full_disk_keeps_and_counts_exactly_what_reached_the_file() {
         .code(23)
         .stdout("")
         .stderr(contains(format!(
-            "; the 1048576 bytes received are in {}\n",
+            "; the 1048576 bytes written are in {}\n",
             part.display()
         )));
     server.finish();

@@ -89,7 +89,7 @@ fn a_second_failure_keeps_what_both_fetches_brought() {
     });
     resume(&scratch, &server)
         .code(18)
-        .stderr(contains("the 50000 bytes received are in"))
+        .stderr(contains("the 50000 bytes written are in"))
         .stderr(one_line());
     server.finish();
     assert_eq!(scratch.names(), ["out.bin.part"]);
@@ -123,7 +123,7 @@ fn a_416_for_a_complete_file_names_it_and_any_other_is_33() {
             "cannot resume the file at byte {CUT}: it has {} bytes",
             CUT - 1
         )))
-        .stderr(contains(format!("the {CUT} bytes received are in")))
+        .stderr(contains(format!("the {CUT} bytes written are in")))
         .stderr(one_line());
     server.finish();
     assert_eq!(scratch.names(), ["out.bin.part"]);

@@ -112,7 +112,7 @@ fn sigterm_keeps_a_partial_file_as_part() {
     assert!(
         stderr.starts_with("fetch: interrupted by SIGTERM after ")
             && stderr.ends_with(&format!(
-                "; the 5000 bytes received are in {}\n",
+                "; the 5000 bytes written are in {}\n",
                 part.display()
             )),
         "{stderr:?}"
