@@ -3,6 +3,8 @@
 //! Some servers answer chunked even to an HTTP/1.0 request; the body then ends at the
 //! last chunk, without waiting for the peer to close.
 
+use crate::escape::shown;
+
 use std::ops::Range;
 
 /// Longer chunk extensions or trailers than this are refused rather than buffered.
@@ -97,7 +99,7 @@ impl ChunkedDecoder {
                     },
                     Some(_) => return Err("chunk size over 16 hex digits".into()),
                     None if digits == 0 => {
-                        return Err(format!("chunk size expected, found {:?}", byte as char));
+                        return Err(format!("chunk size expected, found '{}'", shown(&[byte])));
                     }
                     None => match byte {
                         b';' | b' ' | b'\t' | b'\r' | b'\n' => {
@@ -107,8 +109,8 @@ impl ChunkedDecoder {
                         }
                         _ => {
                             return Err(format!(
-                                "invalid character {:?} after chunk size",
-                                byte as char
+                                "invalid character '{}' after chunk size",
+                                shown(&[byte])
                             ));
                         }
                     },

@@ -129,7 +129,7 @@ impl Link<'_> {
                 addr,
                 elapsed,
                 received,
-                source,
+                source: crate::tls::diagnose::in_words(source),
             },
         }
     }

@@ -582,3 +582,18 @@ fn max_time_holds_while_no_one_opens_a_named_pipe() {
     // The output is opened before anything is sent.
     witness.assert_untouched();
 }
+
+#[test]
+fn a_bad_chunk_size_byte_is_shown_as_received_not_as_a_rust_char() {
+    let server = reply("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\u{e9}\r\n");
+    fetch()
+        .arg(server.target())
+        .assert()
+        .code(8)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(predicates::str::contains(
+            "chunk size expected, found '\\xc3'",
+        ));
+    server.finish();
+}

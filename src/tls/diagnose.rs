@@ -7,18 +7,26 @@ use rustls::{AlertDescription, CertificateError, Error as TlsError, PeerIncompat
 
 use super::Seen;
 use super::cert::{Summary, date};
+use super::roots::Roots;
 use crate::duration::Elapsed;
 use crate::error::Error;
 use crate::escape::shown;
 use crate::stream::Failure;
 
-/// The error for a failed handshake. `first` is what the server sent first;
-/// `host` the name the certificate was checked against.
+/// What a certificate was checked against: the name, and the roots trusted.
+pub struct Checked<'a> {
+    pub seen: &'a Seen,
+    pub host: &'a str,
+    pub roots: &'a Roots,
+}
+
+/// The error for a failed handshake. `first` is what the server sent first.
 pub fn handshake_error(
     failure: Failure,
     first: &[u8],
-    seen: &Seen,
-    (addr, host, elapsed): (SocketAddr, &str, Elapsed),
+    checked: &Checked,
+    addr: SocketAddr,
+    elapsed: Elapsed,
 ) -> Error {
     let handshake = |reason: String| Error::TlsHandshake {
         addr,
@@ -37,12 +45,8 @@ pub fn handshake_error(
     }
     let error = match failure {
         Failure::Timeout(_) => return Error::TlsTimeout { addr, elapsed },
-        Failure::Eof => {
-            return handshake("the server closed the connection during the handshake".into());
-        }
-        Failure::Reset => {
-            return handshake("the server reset the connection during the handshake".into());
-        }
+        Failure::Eof => return handshake(format!("the server closed {WITHOUT_ALERT}")),
+        Failure::Reset => return handshake(format!("the server reset {WITHOUT_ALERT}")),
         Failure::Other(e) => e,
     };
     let Some(tls) = error.get_ref().and_then(|e| e.downcast_ref::<TlsError>()) else {
@@ -51,19 +55,12 @@ pub fn handshake_error(
     match tls {
         TlsError::InvalidCertificate(cause) => Error::TlsCertificate {
             addr,
-            reason: certificate_reason(cause, seen, host),
+            reason: certificate_reason(cause, checked),
         },
-        TlsError::AlertReceived(AlertDescription::ProtocolVersion)
-        | TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => handshake(
-            "the server offers only TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3".into(),
-        ),
-        TlsError::AlertReceived(AlertDescription::NoApplicationProtocol) => handshake(
-            "the server accepts none of the protocols fetch offers (ALPN http/1.0, http/1.1)"
-                .into(),
-        ),
-        TlsError::AlertReceived(alert) => handshake(format!(
-            "the server refused the handshake with the alert {alert:?}"
-        )),
+        TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => {
+            handshake("the server chose TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3".into())
+        }
+        TlsError::AlertReceived(alert) => handshake(alert_message(*alert)),
         TlsError::InvalidMessage(_) if !first.is_empty() => handshake(format!(
             "the server's answer is not TLS: it starts with \"{}\"",
             shown(&first[..first.len().min(40)])
@@ -72,8 +69,69 @@ pub fn handshake_error(
     }
 }
 
+/// A close or reset during the handshake, and what it usually means.
+const WITHOUT_ALERT: &str = "the connection during the handshake, without a TLS alert: it usually accepts only TLS versions or cipher suites that fetch does not offer, or wants the name (SNI) of another site";
+
+/// A TLS alert the server sent: its name as the RFC spells it, then what it
+/// usually means.
+pub fn alert_message(alert: AlertDescription) -> String {
+    let meaning = match alert {
+        AlertDescription::ProtocolVersion => {
+            "it offers only TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3"
+        }
+        AlertDescription::HandshakeFailure => {
+            "it shares no TLS version or cipher suite with fetch, or wants a client certificate"
+        }
+        AlertDescription::NoApplicationProtocol => {
+            "it accepts none of the protocols fetch offers (ALPN http/1.0, http/1.1)"
+        }
+        AlertDescription::CertificateRequired => {
+            "it requires a client certificate, which fetch cannot present"
+        }
+        AlertDescription::UnrecognisedName => "it serves no site of the name fetch asked for (SNI)",
+        AlertDescription::InsufficientSecurity => {
+            "it wants stronger cipher suites than fetch offered"
+        }
+        AlertDescription::AccessDenied => "it refuses this client",
+        AlertDescription::InternalError => "it failed on its side",
+        _ => "it refused the handshake",
+    };
+    format!(
+        "the server sent the TLS alert {}: {meaning}",
+        alert_name(alert)
+    )
+}
+
+/// `certificate_required` for CertificateRequired: RFC 8446's spelling of the
+/// alerts rustls names in CamelCase; an alert rustls does not know, by number.
+fn alert_name(alert: AlertDescription) -> String {
+    if let AlertDescription::Unknown(number) = alert {
+        return format!("number {number}");
+    }
+    let camel = format!("{alert:?}");
+    let mut name = String::new();
+    for c in camel.chars() {
+        if c.is_ascii_uppercase() && !name.is_empty() {
+            name.push('_');
+        }
+        name.push(c.to_ascii_lowercase());
+    }
+    // rustls spells it the British way; the RFC's name is unrecognized_name.
+    name.replace("unrecognised", "unrecognized")
+}
+
+/// A TLS failure after the handshake, in words, where it is an alert
+/// (`certificate_required` comes then in TLS 1.3); other errors as they are.
+pub fn in_words(error: std::io::Error) -> std::io::Error {
+    match error.get_ref().and_then(|e| e.downcast_ref::<TlsError>()) {
+        Some(TlsError::AlertReceived(alert)) => std::io::Error::other(alert_message(*alert)),
+        _ => error,
+    }
+}
+
 /// What is wrong with the certificate, and what usually fixes it.
-fn certificate_reason(cause: &CertificateError, seen: &Seen, host: &str) -> String {
+fn certificate_reason(cause: &CertificateError, checked: &Checked) -> String {
+    let (seen, host) = (checked.seen, checked.host);
     let leaf = seen
         .chain
         .first()
@@ -89,7 +147,9 @@ fn certificate_reason(cause: &CertificateError, seen: &Seen, host: &str) -> Stri
                 ""
             };
             format!(
-                "it is not signed by a trusted CA: its issuer is {issuer}{own}. For a private CA, give its certificate with --cacert FILE or SSL_CERT_FILE; for a public one, the server may not be sending its intermediate certificate"
+                "it is not signed by a CA in {}: its issuer is {issuer}{own}. For a private CA, {}; for a public one, the server may not be sending its intermediate certificate",
+                checked.roots.described,
+                checked.roots.source.remedy()
             )
         }
         CertificateError::ExpiredContext { not_after, .. } => expired(not_after.as_secs() as i64, now),
@@ -100,15 +160,15 @@ fn certificate_reason(cause: &CertificateError, seen: &Seen, host: &str) -> Stri
         CertificateError::NotValidYet => {
             leaf.not_before.map_or("it is not valid yet".into(), |t| not_yet(t, now))
         }
-        CertificateError::NotValidForNameContext { presented, .. } => {
-            wrong_name(host, presented.clone())
+        // The names as -v shows them (rustls's own list is in its Debug form).
+        CertificateError::NotValidForNameContext { .. } | CertificateError::NotValidForName => {
+            wrong_name(host, leaf.names.clone())
         }
-        CertificateError::NotValidForName => wrong_name(host, leaf.names.clone()),
         CertificateError::Other(other) if other.to_string().contains("CaUsedAsEndEntity") => {
             "the server's certificate is a CA certificate (CA:TRUE) used as its own end-entity certificate, which is refused even when it is the trusted root: have that CA issue a server certificate".into()
         }
         CertificateError::BadSignature => "its signature does not verify against its issuer".into(),
-        other => format!("{other:?}"),
+        other => other.to_string(),
     }
 }
 
@@ -164,7 +224,8 @@ pub fn verify_code(seen: &Seen) -> i64 {
 }
 
 /// The -v lines about the certificate the server presented, verified or not.
-pub fn certificate_lines(seen: &Seen, host: &str) -> Vec<String> {
+pub fn certificate_lines(checked: &Checked) -> Vec<String> {
+    let seen = checked.seen;
     let Some(leaf) = seen.chain.first().map(|c| Summary::of(c)) else {
         return vec!["no certificate was presented".into()];
     };
@@ -184,13 +245,14 @@ pub fn certificate_lines(seen: &Seen, host: &str) -> Vec<String> {
     ];
     lines.push(match &seen.verdict {
         Some(Ok(())) => format!(
-            "certificate verified: {host} matches, chain of {} trusted",
+            "certificate verified: {} matches, chain of {} trusted",
+            checked.host,
             seen.chain.len()
         ),
         Some(Err(TlsError::InvalidCertificate(cause))) => {
             format!(
                 "certificate NOT verified: {}",
-                certificate_reason(cause, seen, host)
+                certificate_reason(cause, checked)
             )
         }
         Some(Err(other)) => format!("certificate NOT verified: {other}"),
@@ -200,11 +262,9 @@ pub fn certificate_lines(seen: &Seen, host: &str) -> Vec<String> {
 }
 
 /// Why the certificate was not verified, when it was not (for -k's warning).
-pub fn unverified(seen: &Seen, host: &str) -> Option<String> {
-    match &seen.verdict {
-        Some(Err(TlsError::InvalidCertificate(cause))) => {
-            Some(certificate_reason(cause, seen, host))
-        }
+pub fn unverified(checked: &Checked) -> Option<String> {
+    match &checked.seen.verdict {
+        Some(Err(TlsError::InvalidCertificate(cause))) => Some(certificate_reason(cause, checked)),
         Some(Err(other)) => Some(other.to_string()),
         _ => None,
     }

@@ -160,12 +160,26 @@ impl<'c> Tls<'c> {
         let mut result = Ok(());
         while self.conn.is_handshaking() {
             if let Err(e) = self.conn.complete_io(&mut self.tcp) {
-                result = Err(Failure::from_io(e));
+                result = Err(self.alert_behind(e));
                 break;
             }
         }
         self.tcp.within_connect_deadline(false);
         result
+    }
+
+    /// A write refused because the server has closed may have an alert behind
+    /// it, sent before the close (a TLS 1.2 server that wants a client
+    /// certificate): read it, so the message names the alert, not the pipe.
+    fn alert_behind(&mut self, error: io::Error) -> Failure {
+        let closed = [io::ErrorKind::BrokenPipe, io::ErrorKind::ConnectionReset];
+        if closed.contains(&error.kind()) {
+            while matches!(self.conn.read_tls(&mut self.tcp), Ok(n) if n > 0) {}
+            if let Err(tls) = self.conn.process_new_packets() {
+                return Failure::Other(io::Error::new(io::ErrorKind::InvalidData, tls));
+            }
+        }
+        Failure::from_io(error)
     }
 
     pub fn connection(&self) -> &ClientConnection {
@@ -406,31 +420,32 @@ pub fn secure<'c>(
     let mut tls = Tls::new(conn, tcp);
     let result = tls.handshake();
     let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
-    for line in diagnose::certificate_lines(&seen, &host) {
+    let checked = diagnose::Checked {
+        seen: &seen,
+        host: &host,
+        roots: how.roots,
+    };
+    for line in diagnose::certificate_lines(&checked) {
         report.step(format_args!("{line}"));
     }
     if let Err(failure) = result {
-        let context = (how.addr, host.as_str(), clock.elapsed());
+        let first = tls.first_bytes();
+        let elapsed = clock.elapsed();
         return Err(diagnose::handshake_error(
-            failure,
-            tls.first_bytes(),
-            &seen,
-            context,
+            failure, first, &checked, how.addr, elapsed,
         ));
     }
     let conn = tls.connection();
     report.tls_done(diagnose::verify_code(&seen));
     report.step(format_args!(
         "TLS {} with {}, ALPN {}",
-        conn.protocol_version()
-            .map_or("?".into(), |v| format!("{v:?}")),
+        conn.protocol_version().map_or("?".into(), version_name),
         conn.negotiated_cipher_suite()
             .map_or("?".into(), |c| format!("{:?}", c.suite())),
         conn.alpn_protocol()
             .map_or("none".into(), |p| String::from_utf8_lossy(p).into_owned())
     ));
-    if let (true, false, Some(reason)) =
-        (how.insecure, how.silent, diagnose::unverified(&seen, &host))
+    if let (true, false, Some(reason)) = (how.insecure, how.silent, diagnose::unverified(&checked))
     {
         let line = format!(
             "fetch: warning: the certificate of {} was not verified (-k): {reason}\n",
@@ -439,4 +454,13 @@ pub fn secure<'c>(
         let _ = io::stderr().write_all(line.as_bytes());
     }
     Ok(tls)
+}
+
+/// `1.3` for TLS 1.3, as a person names it.
+fn version_name(version: rustls::ProtocolVersion) -> String {
+    match version {
+        rustls::ProtocolVersion::TLSv1_2 => "1.2".into(),
+        rustls::ProtocolVersion::TLSv1_3 => "1.3".into(),
+        other => u16::from(other).to_string(),
+    }
 }

@@ -48,12 +48,33 @@ impl RootSource {
     }
 }
 
-/// A loaded store, and what to call it in -v.
+impl RootSource {
+    /// What would make a private CA trusted, given where the roots came from:
+    /// never a variable that another setting overrides.
+    pub fn remedy(&self) -> String {
+        match self {
+            RootSource::File(how, _) if how == "--cacert" => {
+                "give --cacert a file that holds its certificate".into()
+            }
+            RootSource::File(variable, _) => {
+                format!("give its certificate with --cacert FILE or in {variable}")
+            }
+            RootSource::Dir(how, dir) => format!(
+                "give its certificate with --cacert FILE, or put it in {how} {}",
+                dir.display()
+            ),
+            RootSource::System => "give its certificate with --cacert FILE or SSL_CERT_FILE".into(),
+        }
+    }
+}
+
+/// A loaded store, what to call it in -v and messages, and where it came from.
 #[derive(Debug, Clone)]
 pub struct Roots {
     /// Shared with each connection's verifier, not copied.
     pub store: Arc<RootCertStore>,
     pub described: String,
+    pub source: RootSource,
 }
 
 impl Roots {
@@ -76,6 +97,7 @@ impl Roots {
         Ok(Roots {
             store: Arc::new(store),
             described: format!("{described} ({})", certificates(added)),
+            source: source.clone(),
         })
     }
 }
@@ -126,6 +148,7 @@ fn system() -> Roots {
         return Roots {
             store: Arc::new(store),
             described: format!("the system store ({})", certificates(added)),
+            source: RootSource::System,
         };
     }
     let store = RootCertStore {
@@ -137,6 +160,7 @@ fn system() -> Roots {
             certificates(store.len())
         ),
         store: Arc::new(store),
+        source: RootSource::System,
     }
 }
 

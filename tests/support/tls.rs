@@ -147,6 +147,31 @@ pub fn tls_server_raw(leaf: Leaf, handler: impl FnOnce(&mut TlsStream) + Send + 
     })
 }
 
+/// A server that requires a client certificate signed by `client_ca`, speaking
+/// only `versions`.
+pub fn tls_server_requiring_client_cert(
+    leaf: Leaf,
+    client_ca: &Ca,
+    versions: &'static [&'static SupportedProtocolVersion],
+) -> Server {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(client_ca.cert.clone()).expect("a client CA");
+    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+        Arc::new(roots),
+        provider.clone(),
+    )
+    .build()
+    .expect("a client verifier");
+    let config = ServerConfig::builder_with_provider(provider)
+        .with_protocol_versions(versions)
+        .expect("protocol versions")
+        .with_client_cert_verifier(verifier)
+        .with_single_cert(leaf.chain, PrivateKeyDer::Pkcs8(leaf.key))
+        .expect("a server certificate");
+    serve_tls(Arc::new(config), |_| {})
+}
+
 /// A server that offers only the ALPN protocols `alpn`.
 pub fn tls_server_alpn(
     leaf: Leaf,
