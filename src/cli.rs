@@ -3,6 +3,7 @@
 //! House rules: help text is the `///` comment; every option that takes a value has
 //! an uppercase `value_name`; defaults are shown by clap.
 
+use crate::error::io_text;
 use crate::payload::Payload;
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -530,9 +531,9 @@ impl Args {
         let (body, path) = match (self.get, body) {
             (true, Some(data)) => {
                 let joiner = if target.path.contains('?') { "&" } else { "?" };
-                let data = data
-                    .to_vec()
-                    .map_err(|e| Error::Usage(format!("cannot read the -d data: {e}")))?;
+                let data = data.to_vec().map_err(|e| {
+                    Error::Usage(format!("cannot read the -d data: {}", io_text(&e)))
+                })?;
                 (None, format!("{}{joiner}{}", target.path, query(&data)?))
             }
             (_, body) => (body, target.path.clone()),
@@ -888,7 +889,11 @@ fn data_payload(data: &std::ffi::OsStr) -> Result<Payload, Error> {
                 <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source),
             );
             let piece = crate::payload::file_piece(path).map_err(|e| {
-                Error::Usage(format!("cannot read --data file '{}': {e}", path.display()))
+                Error::Usage(format!(
+                    "cannot read --data file '{}': {}",
+                    path.display(),
+                    io_text(&e)
+                ))
             })?;
             let mut payload = Payload::default();
             payload.push(piece);
@@ -906,14 +911,23 @@ fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
     };
     if source == b"-" {
         let mut body = Vec::new();
-        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body)
-            .map_err(|e| Error::Usage(format!("cannot read --data from standard input: {e}")))?;
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read --data from standard input: {}",
+                io_text(&e)
+            ))
+        })?;
         return Ok(body);
     }
     let path =
         std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source));
-    std::fs::read(path)
-        .map_err(|e| Error::Usage(format!("cannot read --data file '{}': {e}", path.display())))
+    std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read --data file '{}': {}",
+            path.display(),
+            io_text(&e)
+        ))
+    })
 }
 
 /// clap's errors span several lines (usage, tips); a script reading stderr wants one.

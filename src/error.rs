@@ -228,8 +228,12 @@ pub enum Error {
         reason: String,
     },
 
-    #[error("the TLS certificate of {addr} could not be verified: {reason}")]
-    TlsCertificate { addr: SocketAddr, reason: String },
+    #[error("the TLS certificate of {addr} could not be verified after {elapsed}: {reason}")]
+    TlsCertificate {
+        addr: SocketAddr,
+        elapsed: Elapsed,
+        reason: String,
+    },
 
     #[error("cannot follow the redirect from {from} to Location \"{location}\": {why}")]
     BadLocation {
@@ -244,6 +248,16 @@ pub enum Error {
         /// Every URL reached, the first one included, then the one not followed.
         hops: Vec<String>,
         max: u32,
+    },
+
+    /// A failure on a hop that a redirect led to: its class, but the message
+    /// names the hop and where the redirect came from.
+    #[error("{url} (redirect {number}, from {from}): {source}")]
+    AfterRedirect {
+        url: String,
+        from: String,
+        number: usize,
+        source: Box<Error>,
     },
 
     /// A failure on the way to a proxy: its class, but the message names the proxy.
@@ -278,7 +292,7 @@ pub enum Error {
         received: u64,
     },
 
-    #[error("sending the request to {addr} failed after {elapsed}: {source}")]
+    #[error("sending the request to {addr} failed after {elapsed}: {}", io_text(.source))]
     Send {
         addr: SocketAddr,
         elapsed: Elapsed,
@@ -317,7 +331,7 @@ pub enum Error {
         received: Received,
     },
 
-    #[error("receiving from {addr} failed after {elapsed}, {received}: {source}")]
+    #[error("receiving from {addr} failed after {elapsed}, {received}: {}", io_text(.source))]
     Receive {
         addr: SocketAddr,
         elapsed: Elapsed,
@@ -362,9 +376,12 @@ pub enum Error {
         expected: u64,
     },
 
-    #[error("HTTP error from {addr}: {status_line} (--fail: the body was not written)")]
+    #[error(
+        "HTTP error from {addr} after {elapsed}: {status_line} (--fail: the body was not written)"
+    )]
     HttpStatus {
         addr: SocketAddr,
+        elapsed: Elapsed,
         status: u16,
         status_line: String,
         retry_after: Option<u64>,
@@ -412,10 +429,14 @@ pub enum Error {
         reason: String,
     },
 
-    #[error("writing the output failed: {0}")]
-    Write(#[source] std::io::Error),
+    /// The time is filled in where the clock is known (`Error::timed`).
+    #[error("writing the output failed{}: {}", after(.elapsed), io_text(.source))]
+    Write {
+        source: std::io::Error,
+        elapsed: Option<Elapsed>,
+    },
 
-    #[error("reading '{}' to send it failed: {source}", .path.display())]
+    #[error("reading '{}' to send it failed: {}", .path.display(), io_text(.source))]
     ReadFile {
         path: std::path::PathBuf,
         source: std::io::Error,
@@ -470,7 +491,7 @@ impl Error {
             | Error::BadContent { .. } => Class::BadEncoding,
             Error::RangeRefused { .. } => Class::RangeRefused,
             Error::TooLarge { .. } => Class::TooLarge,
-            Error::Write(_) => Class::Write,
+            Error::Write { .. } => Class::Write,
             Error::ReadFile { .. } => Class::ReadFile,
             Error::TlsHandshake { .. } => Class::TlsHandshake,
             Error::TlsCertificate { .. } => Class::TlsCertificate,
@@ -488,7 +509,63 @@ impl Error {
             } => Class::ConnectTimeout,
             Error::ProxyConnect { .. } => Class::ProxyRefused,
             Error::TooManyRedirects { .. } => Class::TooManyRedirects,
-            Error::PartKept { source, .. } => source.class(),
+            Error::PartKept { source, .. } | Error::AfterRedirect { source, .. } => source.class(),
+        }
+    }
+
+    /// A write failure, its time not known yet.
+    pub fn write(source: std::io::Error) -> Error {
+        Error::Write {
+            source,
+            elapsed: None,
+        }
+    }
+
+    /// With the time of the failure where the message has none yet.
+    pub fn timed(self, now: Elapsed) -> Error {
+        match self {
+            Error::Write {
+                source,
+                elapsed: None,
+            } => Error::Write {
+                source,
+                elapsed: Some(now),
+            },
+            Error::AfterRedirect {
+                url,
+                from,
+                number,
+                source,
+            } => Error::AfterRedirect {
+                url,
+                from,
+                number,
+                source: Box::new(source.timed(now)),
+            },
+            other => other,
+        }
+    }
+
+    /// The failure itself, without the hop that names where it happened.
+    pub fn unwrapped(&self) -> &Error {
+        match self {
+            Error::AfterRedirect { source, .. } => source.unwrapped(),
+            other => other,
+        }
+    }
+
+    /// The system's error number behind this failure, for -v (messages leave
+    /// it out: "os error 28" beside fetch's own exit code 28 confuses).
+    pub fn os_error(&self) -> Option<i32> {
+        match self {
+            Error::Send { source, .. }
+            | Error::Receive { source, .. }
+            | Error::Write { source, .. }
+            | Error::ReadFile { source, .. } => source.raw_os_error(),
+            Error::AfterRedirect { source, .. }
+            | Error::PartKept { source, .. }
+            | Error::Proxy { source, .. } => source.os_error(),
+            _ => None,
         }
     }
 
@@ -517,7 +594,7 @@ impl Error {
     fn status(&self) -> Option<u16> {
         match self {
             Error::HttpStatus { status, .. } => Some(*status),
-            Error::PartKept { source, .. } => source.status(),
+            Error::PartKept { source, .. } | Error::AfterRedirect { source, .. } => source.status(),
             _ => None,
         }
     }
@@ -527,7 +604,9 @@ impl Error {
         match (self, self.class()) {
             (Error::HttpStatus { status_line, .. }, _)
             | (Error::RetryStatus { status_line, .. }, _) => status_line.clone(),
-            (Error::PartKept { source, .. }, _) => source.brief(),
+            (Error::PartKept { source, .. }, _) | (Error::AfterRedirect { source, .. }, _) => {
+                source.brief()
+            }
             (_, Class::Resolve) => "could not resolve host".into(),
             (_, Class::Refused) => "connection refused".into(),
             (_, Class::Unreachable) => "host unreachable".into(),
@@ -596,6 +675,20 @@ impl fmt::Display for Outcome {
             Outcome::TimedOut => f.write_str("no answer"),
             Outcome::NotTried => f.write_str("not tried (deadline reached)"),
         }
+    }
+}
+
+/// " after 5ms", when the time is known.
+fn after(elapsed: &Option<Elapsed>) -> String {
+    elapsed.map_or(String::new(), |e| format!(" after {e}"))
+}
+
+/// An I/O error's text without Rust's " (os error N)": the number is for -v.
+pub fn io_text(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.rsplit_once(" (os error ") {
+        Some((words, number)) if number.ends_with(')') => words.to_string(),
+        _ => text,
     }
 }
 
@@ -742,13 +835,14 @@ mod tests {
                 received: 1,
                 expected: 2,
             },
-            Error::Write(io()),
+            Error::write(io()),
             Error::ReadFile {
                 path: "f".into(),
                 source: io(),
             },
             Error::HttpStatus {
                 addr: addr(),
+                elapsed: e,
                 status: 404,
                 status_line: "HTTP/1.1 404 Not Found".into(),
                 retry_after: None,
@@ -783,6 +877,7 @@ mod tests {
             },
             Error::TlsCertificate {
                 addr: addr(),
+                elapsed: e,
                 reason: "x".into(),
             },
             Error::TlsCaFile("x".into()),

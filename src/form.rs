@@ -2,6 +2,7 @@
 //! `NAME=@FILE` (a file upload, read as it is sent), `NAME=<FILE` (a field
 //! whose value is the file's content), each with `;type=` and `;filename=`.
 
+use crate::error::io_text;
 use std::ffi::OsStr;
 use std::fs::File;
 use std::hash::{BuildHasher, Hasher};
@@ -47,8 +48,14 @@ pub fn parse(arg: &OsStr) -> Result<Field, String> {
     };
     if let Some(upload) = file_kind {
         let path = Path::new(OsStr::from_bytes(&content));
-        field.content = content_of(path)
-            .map_err(|e| format!("-F '{}': cannot read '{}': {e}", shown(), path.display()))?;
+        field.content = content_of(path).map_err(|e| {
+            format!(
+                "-F '{}': cannot read '{}': {}",
+                shown(),
+                path.display(),
+                io_text(&e)
+            )
+        })?;
         if upload {
             let base = path.file_name().map(|n| n.as_bytes().to_vec());
             field.content_type = Some(guess_type(&content).into());

@@ -20,11 +20,11 @@ pub enum Generated {
 /// early (`| head`) is not an error.
 pub fn print(kind: Generated, command: clap::Command) -> Result<(), Error> {
     // Into memory first: clap_complete panics when its writer fails.
-    let text = render(kind, command).map_err(Error::Write)?;
+    let text = render(kind, command).map_err(Error::write)?;
     // Flushed here: the process exits next, without running destructors.
     let mut out = std::io::stdout().lock();
     match out.write_all(&text).and_then(|()| out.flush()) {
-        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::Write(e)),
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(Error::write(e)),
         _ => Ok(()),
     }
 }

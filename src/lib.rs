@@ -88,10 +88,11 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
     };
     let result = fetch_with_retries(plan, clock, &mut out, report, &mut roots);
     // A quiet stop (the output's reader left, the binary guard) is a success.
-    match result {
+    let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
         Err(Stop::Failed(error)) => Err(out.abandon(error)),
-    }
+    };
+    result.map_err(|error| error.timed(clock.elapsed()))
 }
 
 /// -w's text, after the body as with curl; a closed stdout has no reader to tell.
@@ -193,7 +194,7 @@ fn retry_budget(plan: &Plan, clock: &Clock, report: &Report) -> Option<retry::Bu
 /// retries used up, a failure that is not retried, or no time left for it.
 fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
     // Decided when its head came, and its body left unwritten for it.
-    if let Error::RetryStatus { wait, .. } = error {
+    if let Error::RetryStatus { wait, .. } = error.unwrapped() {
         return Some(*wait);
     }
     let budget = retry_budget(plan, clock, report)?;
@@ -202,7 +203,7 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
         RetryRule::IfRepeatable if plan.request.repeatable => {}
         _ => return None,
     }
-    match error {
+    match error.unwrapped() {
         Error::HttpStatus { retry_after, .. } => budget.wait(*retry_after),
         _ => budget.wait(None),
     }
@@ -235,18 +236,32 @@ fn fetch(
         let redirect = match result {
             Ok(Some(redirect)) => redirect,
             Ok(None) => return Ok(()),
-            Err(stop) => {
-                if let Stop::Failed(error) = &stop {
-                    report.step(format_args!("stopped: {error}"));
-                }
-                return Err(stop);
+            Err(Stop::Failed(error)) => {
+                let os_error = error.os_error().map(|n| format!(" (os error {n})"));
+                let os_error = os_error.unwrap_or_default();
+                report.step(format_args!("stopped: {error}{os_error}"));
+                return Err(after_redirect(error, &hops).into());
             }
+            Err(Stop::Quiet) => return Err(Stop::Quiet),
         };
         let Some(next) = next_hop(&hop, &redirect, plan, report, &mut hops)? else {
             return Ok(());
         };
         hop = next;
         clock.new_connection();
+    }
+}
+
+/// A failure on a hop a redirect led to names that hop and where it came from.
+fn after_redirect(error: Error, hops: &[String]) -> Error {
+    match hops {
+        [.., from, url] => Error::AfterRedirect {
+            url: url.clone(),
+            from: from.clone(),
+            number: hops.len() - 1,
+            source: Box::new(error),
+        },
+        _ => error,
     }
 }
 

@@ -10,6 +10,7 @@ use std::time::Duration;
 use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
 use crate::decode::{self, BodyWriter, Coding, Decoder};
+use crate::duration::Elapsed;
 use crate::error::{Error, Received, Stop};
 use crate::output::Output;
 use crate::payload::Piece;
@@ -168,7 +169,8 @@ pub fn exchange(
         return Ok(redirect);
     }
     let head_len = head.len;
-    let (mut body, codings) = start_body(head, &reader, rules, out, report, addr)?;
+    let elapsed = clock.elapsed();
+    let (mut body, codings) = start_body(head, &reader, rules, out, report, addr, elapsed)?;
     let early_body = &reader.buffered()[head_len..];
     let mut writer = match codings {
         Some(codings) => BodyWriter::Decoded(Decoder::new(&codings, out, rules.max_size, addr)),
@@ -229,6 +231,7 @@ fn start_body(
     out: &mut Output,
     report: &mut Report,
     addr: SocketAddr,
+    elapsed: Elapsed,
 ) -> Result<(Body, Option<Vec<Coding>>), Stop> {
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
@@ -254,7 +257,7 @@ fn start_body(
     } else {
         head.content_codings.clone()
     };
-    match admit(head, rules, addr) {
+    match admit(head, rules, addr, elapsed) {
         Ok((body, codings)) => {
             out.set_body_coding(&undecoded);
             // Decoded, the body is longer than announced, by an unknown amount.
@@ -508,10 +511,12 @@ fn admit(
     head: Head,
     rules: &Rules,
     addr: SocketAddr,
+    elapsed: Elapsed,
 ) -> Result<(Body, Option<Vec<Coding>>), Rejected> {
     if rules.fail_on_error && head.status >= 400 {
         return Err(Rejected::Error(Error::HttpStatus {
             addr,
+            elapsed,
             status: head.status,
             status_line: head.status_line,
             retry_after: head.retry_after,

@@ -102,7 +102,7 @@ fn an_unknown_issuer_is_60_naming_it() {
         .stdout("")
         .stderr(one_line())
         .stderr(contains(format!(
-            "could not be verified: it is not signed by a CA in --cacert {} (1 certificate): its issuer is CN=fetch test CA. For a private CA, give --cacert a file that holds its certificate",
+            "ms: it is not signed by a CA in --cacert {} (1 certificate): its issuer is CN=fetch test CA. For a private CA, give --cacert a file that holds its certificate",
             cacert.display()
         )));
     server.finish();

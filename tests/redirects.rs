@@ -360,3 +360,30 @@ fn each_hop_has_its_own_connect_deadline() {
     assert!(took >= Duration::from_millis(2300), "took {took:?}");
     server.finish();
 }
+
+#[test]
+fn a_failure_after_a_redirect_names_the_hop_and_how_it_was_reached() {
+    use support::tls::*;
+    let ca = Ca::new("fetch test CA");
+    let tls = tls_server(ca.leaf(&["localhost"], |_| {}), |_| {});
+    let next = format!("https://localhost:{}/next", tls.port());
+    let first = reply(moved("302 Found", &next));
+    let pin = format!("localhost:{}:127.0.0.1", tls.port());
+    let assert = fetch()
+        .args(["-L", "--resolve", &pin, &first.target()])
+        .assert()
+        .code(60)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            "fetch: {next} (redirect 1, from http://{}/): the TLS certificate of 127.0.0.1:{} could not be verified after ",
+            first.target(),
+            tls.port()
+        )));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("ms: it is not signed by a CA in"),
+        "{stderr}"
+    );
+    first.finish();
+}

@@ -20,9 +20,10 @@ fn fail_on_404_and_500_exits_22_without_the_body() {
             .code(22)
             .stdout("")
             .stderr(contains(format!(
-                "HTTP error from {}: HTTP/1.1 {status} (--fail",
+                "HTTP error from {} after ",
                 server.target()
-            )));
+            )))
+            .stderr(contains(format!("s: HTTP/1.1 {status} (--fail")));
         server.finish();
     }
 }

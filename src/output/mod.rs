@@ -46,7 +46,7 @@ impl Output {
         let fd = io::stdout()
             .as_fd()
             .try_clone_to_owned()
-            .map_err(Error::Write)?;
+            .map_err(Error::write)?;
         Ok(Output::new(File::from(fd), None, Guard::new(binary_guard)))
     }
 
@@ -95,7 +95,7 @@ impl Output {
 
     /// -C -: the server sends the whole body, not the rest: the file starts over.
     pub fn start_over(&mut self) -> Result<(), Error> {
-        self.sink.truncate_to(0).map_err(Error::Write)?;
+        self.sink.truncate_to(0).map_err(Error::write)?;
         self.resumed = Some(0);
         Ok(())
     }
@@ -122,7 +122,7 @@ impl Output {
                 io::stdout()
                     .as_fd()
                     .try_clone_to_owned()
-                    .map_err(Error::Write)?,
+                    .map_err(Error::write)?,
             )
         } else {
             File::create(path).map_err(|e| file_error(path, &e.to_string()))?
@@ -189,7 +189,7 @@ impl Output {
         if self.target.is_some() {
             // A resumed file goes back to what it held before this fetch.
             let keep = self.resumed.unwrap_or(0);
-            self.sink.truncate_to(keep).map_err(Error::Write)?;
+            self.sink.truncate_to(keep).map_err(Error::write)?;
         }
         self.guard.reset();
         self.progress.reset();
@@ -291,7 +291,7 @@ impl Output {
 }
 
 fn file_error(path: &Path, why: &str) -> Error {
-    Error::Write(io::Error::other(format!(
+    Error::write(io::Error::other(format!(
         "cannot write '{}': {why}",
         path.display()
     )))

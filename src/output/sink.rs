@@ -78,14 +78,14 @@ impl Sink {
                 file.write(bytes)
             };
             match written {
-                Ok(0) => return Err(Error::Write(io::ErrorKind::WriteZero.into()).into()),
+                Ok(0) => return Err(Error::write(io::ErrorKind::WriteZero.into()).into()),
                 Ok(n) => {
                     self.count(n);
                     bytes = &bytes[n..];
                 }
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::BrokenPipe => return Err(Stop::Quiet),
-                Err(e) => return Err(Error::Write(e).into()),
+                Err(e) => return Err(Error::write(e).into()),
             }
         }
         Ok(())

@@ -55,6 +55,7 @@ pub fn handshake_error(
     match tls {
         TlsError::InvalidCertificate(cause) => Error::TlsCertificate {
             addr,
+            elapsed,
             reason: certificate_reason(cause, checked),
         },
         TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => {

@@ -3,6 +3,7 @@
 //! them), else the system store, else the Mozilla roots compiled in (for scratch
 //! and distroless containers, which have no store).
 
+use crate::error::io_text;
 use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -110,7 +111,8 @@ fn certificates(count: usize) -> String {
 }
 
 fn from_file(how: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let bytes = fs::read(path).map_err(|e| format!("cannot read {how} {}: {e}", path.display()))?;
+    let bytes = fs::read(path)
+        .map_err(|e| format!("cannot read {how} {}: {}", path.display(), io_text(&e)))?;
     let certs: Vec<_> = CertificateDer::pem_slice_iter(&bytes)
         .filter_map(Result::ok)
         .collect();
@@ -125,8 +127,8 @@ fn from_file(how: &str, path: &Path) -> Result<Vec<CertificateDer<'static>>, Str
 
 /// Every PEM certificate in the directory's files (hashed names or not).
 fn from_dir(how: &str, dir: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
-    let entries =
-        fs::read_dir(dir).map_err(|e| format!("cannot read {how} {}: {e}", dir.display()))?;
+    let entries = fs::read_dir(dir)
+        .map_err(|e| format!("cannot read {how} {}: {}", dir.display(), io_text(&e)))?;
     let mut certs = Vec::new();
     for entry in entries.flatten() {
         if let Ok(bytes) = fs::read(entry.path()) {
