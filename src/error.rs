@@ -60,7 +60,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         47,
-        "-L: more redirects than --max-redirs allows (the message lists them)",
+        "-L: more redirects than --max-redirs allows, or a redirect loop (the message shows it)",
     ),
     (52, "empty reply: the peer closed without sending a byte"),
     (55, "sending the request failed"),
@@ -723,11 +723,35 @@ fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
     }
 }
 
+/// A chain of redirects: a loop shown once, up to the first URL that comes
+/// again; a long chain cut in the middle.
 fn redirects_message(hops: &[String], max: u32) -> String {
-    format!(
-        "stopped after {max} redirects (--max-redirs {max}): {}",
-        hops.join(" -> ")
-    )
+    let repeat = (1..hops.len()).find(|&j| hops[..j].contains(&hops[j]));
+    let stopped = format!("stopped after {max} redirects");
+    match repeat {
+        Some(j) => format!(
+            "redirect loop: {} ({stopped}, --max-redirs {max})",
+            chain(&hops[..=j])
+        ),
+        None => format!("{stopped} (--max-redirs {max}): {}", chain(hops)),
+    }
+}
+
+/// `A → B → C`, or the first three and the last three around "… N more …".
+fn chain(hops: &[String]) -> String {
+    const END: usize = 3;
+    if hops.len() <= 2 * END + 1 {
+        return hops.join(" \u{2192} ");
+    }
+    let more = format!("\u{2026} {} more \u{2026}", hops.len() - 2 * END);
+    let (first, last) = (&hops[..END], &hops[hops.len() - END..]);
+    let pieces: Vec<&str> = first
+        .iter()
+        .map(String::as_str)
+        .chain(std::iter::once(more.as_str()))
+        .chain(last.iter().map(String::as_str))
+        .collect();
+    pieces.join(" \u{2192} ")
 }
 
 fn too_large_message(addr: SocketAddr, limit: u64, announced: Option<&str>) -> String {

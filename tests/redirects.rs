@@ -218,9 +218,42 @@ fn a_loop_stops_at_max_redirs_with_47_listing_the_chain() {
         .stdout(format!("2 http://{target}/again"))
         .stderr(one_line())
         .stderr(format!(
-            "fetch: stopped after 2 redirects (--max-redirs 2): http://{target}/ -> http://{target}/again -> http://{target}/again -> http://{target}/again\n"
+            "fetch: redirect loop: http://{target}/ \u{2192} http://{target}/again \u{2192} http://{target}/again (stopped after 2 redirects, --max-redirs 2)\n"
         ));
     assert_eq!(request_lines(&server.finish()).len(), 3);
+}
+
+#[test]
+fn a_long_loop_is_shown_once_and_a_long_chain_is_cut_in_the_middle() {
+    let server = serve_each(51, Duration::from_secs(5), |n, stream| {
+        let next = if n % 2 == 0 { "/b" } else { "/a" };
+        respond(stream, &moved("302 Found", next))
+    });
+    let target = server.target();
+    fetch()
+        .args(["-L", &format!("http://{target}/a")])
+        .assert()
+        .code(47)
+        .stdout("")
+        .stderr(format!(
+            "fetch: redirect loop: http://{target}/a \u{2192} http://{target}/b \u{2192} http://{target}/a (stopped after 50 redirects, --max-redirs 50)\n"
+        ));
+    server.finish();
+    let server = serve_each(9, Duration::from_secs(5), |n, stream| {
+        respond(stream, &moved("302 Found", &format!("/{}", n + 1)))
+    });
+    let target = server.target();
+    let hop = |n: u32| format!("http://{target}/{n}");
+    fetch()
+        .args(["-L", "--max-redirs", "8", &hop(0)])
+        .assert()
+        .code(47)
+        .stdout("")
+        .stderr(format!(
+            "fetch: stopped after 8 redirects (--max-redirs 8): {} \u{2192} {} \u{2192} {} \u{2192} \u{2026} 4 more \u{2026} \u{2192} {} \u{2192} {} \u{2192} {}\n",
+            hop(0), hop(1), hop(2), hop(7), hop(8), hop(9)
+        ));
+    server.finish();
 }
 
 #[test]
