@@ -671,9 +671,31 @@ impl fmt::Display for Outcome {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Outcome::Refused => f.write_str("connection refused"),
-            Outcome::Unreachable(why) => write!(f, "unreachable ({why})"),
+            Outcome::Unreachable(why) => write!(f, "unreachable: {why}"),
             Outcome::TimedOut => f.write_str("no answer"),
-            Outcome::NotTried => f.write_str("not tried (deadline reached)"),
+            Outcome::NotTried => f.write_str("not tried"),
+        }
+    }
+}
+
+impl Outcome {
+    /// What this outcome usually means.
+    fn hint(&self) -> &'static str {
+        match self {
+            Outcome::Refused => "nothing is listening on that port",
+            Outcome::Unreachable(_) => "check the address and the network",
+            Outcome::TimedOut => "packets dropped by a firewall, or the host is down",
+            Outcome::NotTried => "the deadline was reached first",
+        }
+    }
+
+    /// The outcome with the addresses it befell: "connection refused by A and B".
+    fn with_addresses(&self, addrs: &str) -> String {
+        match self {
+            Outcome::Refused => format!("connection refused by {addrs}"),
+            Outcome::Unreachable(why) => format!("{addrs} unreachable: {why}"),
+            Outcome::TimedOut => format!("no answer from {addrs}"),
+            Outcome::NotTried => format!("{addrs} not tried"),
         }
     }
 }
@@ -692,34 +714,50 @@ pub fn io_text(error: &std::io::Error) -> String {
     }
 }
 
+/// Each outcome once, in the order first seen, with its addresses and its hint.
 fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
-    let (verb, meaning) = match connect_class(attempts) {
-        Class::Refused => ("could not connect to", "nothing is listening on that port"),
-        Class::Unreachable => (
-            "could not connect to",
-            "no route to the host: check the address and the network",
-        ),
-        _ => (
-            "connect timed out to",
-            "no answer: packets dropped by a firewall, or the host is down",
-        ),
+    let verb = match connect_class(attempts) {
+        Class::Refused | Class::Unreachable => "could not connect to",
+        _ => "connect timed out to",
     };
-    match attempts {
-        [one] => format!(
-            "{verb} {} after {elapsed}: {} ({meaning})",
-            one.addr, one.outcome
-        ),
-        many => {
-            let list: Vec<String> = many
-                .iter()
-                .map(|a| format!("{} {}", a.addr, a.outcome))
-                .collect();
-            format!(
-                "{verb} any of {} addresses after {elapsed}: {} ({meaning})",
-                many.len(),
-                list.join(", ")
-            )
+    if let [one] = attempts {
+        let (addr, outcome) = (one.addr, &one.outcome);
+        return format!(
+            "{verb} {addr} after {elapsed}: {outcome} ({})",
+            outcome.hint()
+        );
+    }
+    let mut outcomes: Vec<&Outcome> = Vec::new();
+    for attempt in attempts {
+        if !outcomes.contains(&&attempt.outcome) {
+            outcomes.push(&attempt.outcome);
         }
+    }
+    let parts: Vec<String> = outcomes
+        .iter()
+        .map(|outcome| {
+            let addrs: Vec<String> = attempts
+                .iter()
+                .filter(|a| a.outcome == **outcome)
+                .map(|a| a.addr.to_string())
+                .collect();
+            let addrs = listed(&addrs);
+            format!("{} ({})", outcome.with_addresses(&addrs), outcome.hint())
+        })
+        .collect();
+    format!(
+        "{verb} any of {} addresses after {elapsed}: {}",
+        attempts.len(),
+        parts.join("; ")
+    )
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -1065,8 +1103,9 @@ mod tests {
         };
         assert_eq!(
             error.to_string(),
-            "could not connect to any of 2 addresses after 20ms: [::1]:9 no answer, \
-             127.0.0.1:8080 connection refused (nothing is listening on that port)"
+            "could not connect to any of 2 addresses after 20ms: no answer from [::1]:9 \
+             (packets dropped by a firewall, or the host is down); connection refused by \
+             127.0.0.1:8080 (nothing is listening on that port)"
         );
     }
 }

@@ -92,8 +92,40 @@ fn every_refusing_address_is_listed_and_exit_is_7() {
         .stdout("")
         .stderr(contains("could not connect to any of 2 addresses after"))
         .stderr(contains(format!(
-            "127.0.0.1:{port} connection refused, 127.0.0.2:{port} connection refused"
+            "connection refused by 127.0.0.1:{port} and 127.0.0.2:{port} (nothing is listening on that port)\n"
         )));
+}
+
+#[test]
+fn mixed_outcomes_each_get_their_own_hint_once() {
+    let silent = blackhole_at("127.0.0.2:0");
+    let port = silent.addr.port();
+    fetch()
+        .args([
+            "--connect-timeout",
+            "500ms",
+            "--resolve",
+            &format!("svc.test:{port}:127.0.0.1,127.0.0.2"),
+            &format!("svc.test:{port}"),
+        ])
+        .assert()
+        .code(7)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(format!(
+            ": connection refused by 127.0.0.1:{port} (nothing is listening on that port); no answer from 127.0.0.2:{port} (packets dropped by a firewall, or the host is down)\n"
+        )));
+    let assert = fetch()
+        .args(["--connect-timeout", "300ms", &silent.addr.to_string()])
+        .assert()
+        .code(28)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains(
+            "ms: no answer (packets dropped by a firewall, or the host is down)\n",
+        ));
+    let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+    assert_eq!(stderr.matches("no answer").count(), 1, "{stderr}");
 }
 
 #[test]
@@ -114,7 +146,7 @@ fn all_silent_addresses_exit_28_within_the_one_deadline() {
         .code(28)
         .stdout("")
         .stderr(contains(format!(
-            "127.0.0.1:{port} no answer, 127.0.0.2:{port} no answer"
+            "no answer from 127.0.0.1:{port} and 127.0.0.2:{port} (packets dropped by a firewall, or the host is down)\n"
         )));
     let took = start.elapsed();
     assert!(
