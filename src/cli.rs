@@ -377,7 +377,7 @@ pub fn parse_from(
     let mut matches = match definition(long_help).try_get_matches_from(args) {
         Ok(matches) => matches,
         Err(e) if !e.use_stderr() => e.exit(),
-        Err(e) => return Err(Error::Usage(one_line(&e))),
+        Err(e) => return Err(Error::Usage(usage_message(&e))),
     };
     // Read before the values are moved out of the matches.
     let data_parts = data_parts(&matches);
@@ -928,6 +928,26 @@ fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
             io_text(&e)
         ))
     })
+}
+
+/// clap's error in one line; for an option curl has and fetch lacks, what
+/// fetch offers instead; for any other unknown option, no tip about `--`.
+fn usage_message(e: &clap::Error) -> String {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() != ErrorKind::UnknownArgument {
+        return one_line(e);
+    }
+    let Some(ContextValue::String(arg)) = e.get(ContextKind::InvalidArg) else {
+        return one_line(e);
+    };
+    if let Some(text) = crate::curl_options::lacking(arg) {
+        return format!("{text} (see 'fetch --help')");
+    }
+    let suggestion = match e.get(ContextKind::SuggestedArg) {
+        Some(ContextValue::String(similar)) => format!("; a similar argument exists: '{similar}'"),
+        _ => String::new(),
+    };
+    format!("unexpected argument '{arg}'{suggestion} (see 'fetch --help')")
 }
 
 /// clap's errors span several lines (usage, tips); a script reading stderr wants one.

@@ -11,6 +11,7 @@ pub mod chunked;
 pub mod cli;
 pub mod clock;
 pub mod connect;
+pub mod curl_options;
 pub mod decode;
 pub mod duration;
 pub mod error;

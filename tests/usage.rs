@@ -179,3 +179,63 @@ fn short_help_names_the_target_as_its_usage_line_does() {
     );
     assert!(help.contains("\n  <TARGET>  "), "{help}");
 }
+
+#[test]
+fn curl_options_fetch_lacks_are_named_with_what_fetch_offers() {
+    for (args, message) in [
+        (
+            &["--http2", "{}"][..],
+            "--http2: fetch speaks HTTP/1.0; it has no HTTP/2 or HTTP/3",
+        ),
+        (
+            &["--cert", "c.pem", "{}"],
+            "--cert: fetch cannot present a client certificate",
+        ),
+        (
+            &["--url", "http://{}/"],
+            "--url: give the URL as the TARGET argument",
+        ),
+        (
+            &["-c", "jar.txt", "{}"],
+            "-c: fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE",
+        ),
+        (
+            &["--data-binary", "@f", "{}"],
+            "--data-binary: fetch's -d sends the bytes as given",
+        ),
+        (
+            &["-T", "f", "{}"],
+            "-T: fetch has no -T; send a file with -X PUT -d @FILE",
+        ),
+        (
+            &["--limit-rate=1k", "{}"],
+            "--limit-rate: fetch has no rate limit",
+        ),
+    ] {
+        let witness = Witness::new();
+        let args: Vec<String> = args
+            .iter()
+            .map(|a| a.replace("{}", &witness.target()))
+            .collect();
+        let assert = fetch()
+            .args(&args)
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(one_line());
+        let stderr = String::from_utf8_lossy(&assert.get_output().stderr).into_owned();
+        assert!(stderr.contains(message), "{stderr}");
+        for misleading in ["similar argument", "tip:", "'-- "] {
+            assert!(!stderr.contains(misleading), "{stderr}");
+        }
+        witness.assert_untouched();
+    }
+}
+
+#[test]
+fn a_typo_of_a_fetch_option_still_gets_its_suggestion() {
+    refused_with(
+        &["--locaton", "{}"],
+        "a similar argument exists: '--location'",
+    );
+}
