@@ -208,7 +208,7 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'D', long, value_name = "FILE")]
     dump_header: Option<std::path::PathBuf>,
 
-    /// Resume the -o or -O file from what FILE.part (or FILE) holds: give '-'
+    /// Resume the -o or -O file from what FILE.part (or FILE) holds (only '-' is accepted)
     #[arg(
         hide_short_help = true,
         short = 'C',
@@ -376,6 +376,7 @@ pub fn parse_from(
     let long_help = args.iter().any(|arg| arg == "--help");
     let mut matches = match definition(long_help).try_get_matches_from(args) {
         Ok(matches) => matches,
+        Err(e) if e.kind() == clap::error::ErrorKind::DisplayHelp => print_help(&e),
         Err(e) if !e.use_stderr() => e.exit(),
         Err(e) => return Err(Error::Usage(usage_message(&e))),
     };
@@ -617,7 +618,7 @@ impl Args {
             if !cookie.contains('=') {
                 return Err(Error::Usage(format!(
                     "-b '{}': fetch sends cookies given as NAME=VALUE; it reads no cookie files",
-                    cookie.escape_debug()
+                    crate::escape::shown(cookie.as_bytes())
                 )));
             }
             request::check_value("Cookie", cookie).map_err(Error::Usage)?;
@@ -683,8 +684,8 @@ impl Args {
             }
             (Some(offset), _) => {
                 return Err(Error::Usage(format!(
-                    "-C '{}': fetch resumes from what the file holds: give -C -",
-                    offset.escape_debug()
+                    "-C '{}': fetch resumes from what the file holds: give -C - (only '-' is accepted)",
+                    crate::escape::shown(offset.as_bytes())
                 )));
             }
         };
@@ -743,7 +744,10 @@ impl Args {
 
 /// `HOST:PORT:ADDR[,ADDR...]` (curl's --resolve); IPv6 addresses with or without brackets.
 fn parse_resolve(entry: &str) -> Result<(String, u16, Vec<IpAddr>), String> {
-    let bad = |why: &str| format!("invalid --resolve '{}': {why}", entry.escape_debug());
+    let bad = |why: &str| {
+        let entry = crate::escape::shown(entry.as_bytes());
+        format!("invalid --resolve '{entry}': {why}")
+    };
     let mut parts = entry.splitn(3, ':');
     let (Some(host), Some(port), Some(addrs)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(bad("expected HOST:PORT:ADDR[,ADDR...]"));
@@ -930,10 +934,37 @@ fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
     })
 }
 
+/// -h and --help, with -C's value shown as `-C -`: it takes nothing else, and
+/// clap would show the placeholder as `<->`.
+fn print_help(e: &clap::Error) -> ! {
+    let styled = e.render();
+    // As clap's own printing does: colour on a terminal, unless NO_COLOR.
+    let no_color = std::env::var_os("NO_COLOR").is_some_and(|v| !v.is_empty());
+    let text = if std::io::stdout().is_terminal() && !no_color {
+        styled.ansi().to_string()
+    } else {
+        styled.to_string()
+    };
+    let text = dash_placeholder(&text);
+    let mut out = std::io::stdout().lock();
+    // A reader that left early (`fetch --help | head`) is no failure.
+    let _ = std::io::Write::write_all(&mut out, text.as_bytes());
+    let _ = std::io::Write::flush(&mut out);
+    std::process::exit(0);
+}
+
+/// `-C -` for clap's `<->`.
+pub fn dash_placeholder(text: &str) -> String {
+    text.replace("<->", "-")
+}
+
 /// clap's error in one line; for an option curl has and fetch lacks, what
 /// fetch offers instead; for any other unknown option, no tip about `--`.
 fn usage_message(e: &clap::Error) -> String {
     use clap::error::{ContextKind, ContextValue, ErrorKind};
+    if e.kind() == ErrorKind::InvalidValue {
+        return with_kind_meant(e);
+    }
     if e.kind() != ErrorKind::UnknownArgument {
         return one_line(e);
     }
@@ -950,6 +981,29 @@ fn usage_message(e: &clap::Error) -> String {
     format!("unexpected argument '{arg}'{suggestion} (see 'fetch --help')")
 }
 
+/// `--generate bash`: the kind meant is `complete-bash`.
+fn with_kind_meant(e: &clap::Error) -> String {
+    use clap::ValueEnum;
+    use clap::error::{ContextKind, ContextValue};
+    let value = match e.get(ContextKind::InvalidValue) {
+        Some(ContextValue::String(value)) => value.as_str(),
+        _ => "",
+    };
+    let meant = format!("complete-{value}");
+    let known = Generated::value_variants()
+        .iter()
+        .filter_map(|kind| kind.to_possible_value())
+        .any(|kind| kind.get_name() == meant);
+    match e.get(ContextKind::InvalidArg) {
+        Some(ContextValue::String(arg)) if known && arg.starts_with("--generate") => {
+            format!(
+                "invalid value '{value}' for '{arg}': did you mean '{meant}'? (see 'fetch --help')"
+            )
+        }
+        _ => one_line(e),
+    }
+}
+
 /// clap's errors span several lines (usage, tips); a script reading stderr wants one.
 fn one_line(e: &clap::Error) -> String {
     let text = e.to_string();
@@ -963,7 +1017,7 @@ fn one_line(e: &clap::Error) -> String {
             !in_usage && !l.is_empty() && !l.starts_with("For more")
         })
         .collect();
-    let joined = words.join(" ");
+    let joined = dash_placeholder(&words.join(" "));
     let message = joined.strip_prefix("error: ").unwrap_or(&joined);
     format!("{message} (see 'fetch --help')")
 }

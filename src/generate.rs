@@ -41,7 +41,9 @@ fn render(kind: Generated, mut command: clap::Command) -> std::io::Result<Vec<u8
             // page is the long help, so it describes every option.
             let command = command.mut_args(|arg| arg.hide_short_help(false));
             clap_mangen::Man::new(command).render(&mut text)?;
-            return Ok(text);
+            // `-C -`, as in --help: roff escapes the dash.
+            let text = String::from_utf8_lossy(&text).replace("<\\->", "\\-");
+            return Ok(text.into_bytes());
         }
     };
     clap_complete::generate(shell, &mut command, "fetch", &mut text);

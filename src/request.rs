@@ -206,7 +206,7 @@ pub fn parse_method(method: &str) -> Result<String, String> {
     } else {
         Err(format!(
             "invalid method '{}': only letters, digits and !#$%&'*+-.^_`|~ are allowed",
-            method.escape_debug()
+            crate::escape::shown(method.as_bytes())
         ))
     }
 }
@@ -227,13 +227,13 @@ pub fn parse_header(line: &str) -> Result<(String, Option<String>), String> {
     let (name, value) = line.split_once(':').ok_or_else(|| {
         format!(
             "invalid header '{}': expected 'Name: value'",
-            line.escape_debug()
+            crate::escape::shown(line.as_bytes())
         )
     })?;
     if !is_token(name) {
         return Err(format!(
             "invalid header name '{}': only letters, digits and !#$%&'*+-.^_`|~ are allowed",
-            name.escape_debug()
+            crate::escape::shown(name.as_bytes())
         ));
     }
     let value = value.trim_matches([' ', '\t']);

@@ -85,7 +85,7 @@ impl Target {
         let shown = || {
             format!(
                 "invalid target '{}'",
-                without_password(target).escape_ascii()
+                crate::escape::shown(&without_password(target))
             )
         };
         reject_controls(target).map_err(|why| format!("{}: {why}", shown()))?;
@@ -117,7 +117,13 @@ impl Target {
         let (url_path, fragment) = url_path
             .split_once('#')
             .map_or((url_path, None), |(p, f)| (p, Some(f.to_string())));
-        let path = request_path(url_path, path)?;
+        let path = request_path(url_path, path).map_err(|why| match path {
+            Some(port) if authority_has_no_port(authority) && is_port(port) => format!(
+                "{why} (for port {0}, write {authority}:{0})",
+                String::from_utf8_lossy(port)
+            ),
+            _ => why,
+        })?;
         Ok(Target {
             credentials,
             scheme,
@@ -224,6 +230,10 @@ fn request_path(url_path: &str, path: Option<&[u8]>) -> Result<String, String> {
             };
             Ok(percent_encode_non_ascii(url_path.as_bytes()))
         }
+        (_, Some(path)) if path.windows(3).any(|w| w == b"://") => Err(format!(
+            "fetch takes one target, and '{}' is a second URL",
+            crate::escape::shown(&without_password(path))
+        )),
         (url_path, Some(_)) => Err(format!(
             "PATH given twice: the target already has the path '{url_path}'"
         )),
@@ -295,8 +305,22 @@ fn parse_port(port: &str) -> Result<u16, String> {
     }
 }
 
+/// `api.test`, not `api.test:80` or `[::1]:80`.
+fn authority_has_no_port(authority: &str) -> bool {
+    let after_bracket = authority.rsplit_once(']').map_or(authority, |(_, p)| p);
+    !after_bracket.contains(':')
+}
+
+/// A PATH that is a port number: `fetch api.test 8080`.
+fn is_port(text: &[u8]) -> bool {
+    !text.is_empty()
+        && text.len() <= 5
+        && text.iter().all(u8::is_ascii_digit)
+        && std::str::from_utf8(text).is_ok_and(|t| t.parse::<u16>().is_ok_and(|n| n > 0))
+}
+
 fn parse_path(path: &[u8]) -> Result<String, String> {
-    let shown = || format!("invalid PATH '{}'", path.escape_ascii());
+    let shown = || format!("invalid PATH '{}'", crate::escape::shown(path));
     reject_controls(path).map_err(|why| format!("{}: {why}", shown()))?;
     if !path.starts_with(b"/") {
         return Err(format!("{}: it must start with '/'", shown()));

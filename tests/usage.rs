@@ -59,6 +59,51 @@ fn schemes_other_than_http_and_https_are_refused() {
 #[test]
 fn path_given_twice_is_refused() {
     refused_with(&["http://{}/a", "/b"], "PATH given twice");
+    refused_with(
+        &["http://{}/a", "http://{}/b"],
+        "fetch takes one target, and 'http://127.0.0.1:",
+    );
+}
+
+#[test]
+fn a_port_given_as_the_path_gets_host_colon_port_suggested() {
+    refused_with(
+        &["api.test", "8080"],
+        "invalid PATH '8080': it must start with '/' (for port 8080, write api.test:8080)",
+    );
+}
+
+#[test]
+fn a_non_ascii_host_is_echoed_as_typed() {
+    refused_with(
+        &["m\u{fc}nchen.test:99999"],
+        "invalid target 'm\u{fc}nchen.test:99999'",
+    );
+    refused_with(&["-b", "caf\u{e9} it's", "{}"], "-b 'caf\u{e9} it's':");
+}
+
+#[test]
+fn generate_suggests_the_completion_kind_meant() {
+    fetch()
+        .args(["--generate", "bash"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(contains("did you mean 'complete-bash'?"));
+}
+
+#[test]
+fn continue_at_is_shown_as_dash_c_dash() {
+    let help = fetch().arg("--help").assert().code(0);
+    let help = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
+    assert!(help.contains("  -C, --continue-at -\n"), "{help}");
+    assert!(help.contains("only '-' is accepted"), "{help}");
+    assert!(!help.contains("<->"), "{help}");
+    refused_with(
+        &["-C", "-", "--compressed", "-o", "f", "{}"],
+        "'--continue-at -' cannot be used",
+    );
 }
 
 #[test]
