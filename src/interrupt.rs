@@ -15,7 +15,7 @@ use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -50,6 +50,27 @@ static WAITING: AtomicU8 = AtomicU8::new(Waiting::Nothing as u8);
 static SETTLED: AtomicBool = AtomicBool::new(false);
 /// A progress bar is on the screen, so the message must start a new line.
 static PROGRESS: AtomicBool = AtomicBool::new(false);
+
+/// What the main thread is doing ("receiving the body from 10.0.0.5:80"), as
+/// bytes the handler can read: atomics, since it may interrupt a change. The
+/// length is 0 while the text changes, so a torn text is never shown.
+const PHASE_MAX: usize = 200;
+static PHASE: [AtomicU8; PHASE_MAX] = [const { AtomicU8::new(0) }; PHASE_MAX];
+static PHASE_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the phase an interruption names.
+pub fn set_phase(what: std::fmt::Arguments) {
+    let text = what.to_string();
+    let mut len = text.len().min(PHASE_MAX);
+    while !text.is_char_boundary(len) {
+        len -= 1;
+    }
+    PHASE_LEN.store(0, Ordering::Release);
+    for (slot, byte) in PHASE.iter().zip(&text.as_bytes()[..len]) {
+        slot.store(*byte, Ordering::Relaxed);
+    }
+    PHASE_LEN.store(len, Ordering::Release);
+}
 
 /// Installs the handlers; called once, before any socket is opened.
 pub fn install(start: Instant) -> io::Result<()> {
@@ -200,6 +221,17 @@ fn interrupted(name: &str, signal: i32) -> ! {
     let _ = write!(line, "fetch: interrupted by {name}");
     if let Some(watch) = WATCH.get() {
         let _ = write!(line, " after {}", Elapsed(watch.start.elapsed()));
+    }
+    if WAITING.load(Ordering::Relaxed) == Waiting::Write as u8 {
+        let _ = line.write_all(b" while writing the output");
+    } else {
+        let len = PHASE_LEN.load(Ordering::Acquire).min(PHASE_MAX);
+        if len > 0 {
+            let _ = line.write_all(b" while ");
+            for slot in &PHASE[..len] {
+                let _ = line.write_all(&[slot.load(Ordering::Relaxed)]);
+            }
+        }
     }
     if let Some(part) = PART.get().filter(|_| !SETTLED.load(Ordering::Relaxed)) {
         let written = WRITTEN.load(Ordering::Relaxed);

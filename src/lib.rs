@@ -357,6 +357,7 @@ fn exchange(
         },
         None => error,
     };
+    report.resolving(host);
     let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
     report.resolved();
     let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;

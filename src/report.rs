@@ -144,6 +144,16 @@ impl Report {
         self.figures.redirect_url = Some(url.to_string());
     }
 
+    /// The name is being looked up.
+    pub fn resolving(&mut self, host: &dyn fmt::Display) {
+        crate::interrupt::set_phase(format_args!("resolving {host}"));
+    }
+
+    /// The TLS handshake with `addr` starts.
+    pub fn handshaking(&mut self, addr: SocketAddr) {
+        crate::interrupt::set_phase(format_args!("in the TLS handshake with {addr}"));
+    }
+
     pub fn resolved(&mut self) {
         self.figures.namelookup = Some(self.elapsed());
     }
@@ -152,6 +162,7 @@ impl Report {
     pub fn connecting(&mut self, addr: SocketAddr) {
         self.figures.num_connects += 1;
         self.figures.remote = Some(addr);
+        crate::interrupt::set_phase(format_args!("connecting to {addr}"));
         self.step(format_args!("connecting to {addr}"));
     }
 
@@ -172,6 +183,7 @@ impl Report {
     /// The request is about to go out: its head in the trace, its size for -w.
     pub fn request(&mut self, head: &[u8], size: u64) {
         self.figures.pretransfer = Some(self.elapsed());
+        self.phase("sending the request to");
         self.lines('>', head);
         self.figures.size_request = size;
         self.figures.size_upload = size.saturating_sub(head.len() as u64);
@@ -183,6 +195,7 @@ impl Report {
     /// The whole request has gone out.
     pub fn sent(&mut self, total: u64) {
         self.figures.posttransfer = Some(self.elapsed());
+        self.phase("waiting for the response from");
         self.step(format_args!("{total} bytes sent"));
     }
 
@@ -192,6 +205,7 @@ impl Report {
     }
 
     pub fn response_head(&mut self, head: &[u8], status: u16) {
+        self.phase("receiving the body from");
         self.lines('<', head);
         self.figures.size_header = head.len() as u64;
         self.figures.http_code = Some(status);
@@ -213,6 +227,14 @@ impl Report {
     /// Body bytes written, decoded (so far, if the transfer failed).
     pub fn body_received(&mut self, bytes: u64) {
         self.figures.size_download = bytes;
+    }
+
+    /// What an interruption names: `doing` and the address of the connection.
+    fn phase(&self, doing: &str) {
+        match self.figures.remote {
+            Some(addr) => crate::interrupt::set_phase(format_args!("{doing} {addr}")),
+            None => crate::interrupt::set_phase(format_args!("{doing} the server")),
+        }
     }
 
     /// A `*` line of the trace: one step and what came of it.

@@ -417,6 +417,7 @@ pub fn secure<'c>(
         "TLS handshake for {host}; roots: {}",
         how.roots.described
     ));
+    report.handshaking(how.addr);
     let mut tls = Tls::new(conn, tcp);
     let result = tls.handshake();
     let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
