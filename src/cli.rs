@@ -505,6 +505,9 @@ impl Args {
             defaults.push(("Authorization".into(), credentials));
         }
         let mut headers = request::merge_headers(defaults, self.user_headers()?);
+        if !self.form.is_empty() {
+            with_boundary(&mut headers, &content_type);
+        }
         if let Some(body) = &body {
             // The length the user gave, if any, is theirs to get wrong (as with curl).
             if !headers
@@ -702,6 +705,27 @@ impl Args {
             file,
             dump_header: self.dump_header.clone(),
         })
+    }
+}
+
+/// A multipart Content-Type the user gave with -H for a -F form keeps its name
+/// and gets the form's boundary, without which no server can split the parts
+/// (curl tests 277 and 669).
+fn with_boundary(headers: &mut [(String, String)], form_type: &str) {
+    let Some((_, boundary)) = form_type.split_once("; boundary=") else {
+        return;
+    };
+    for (name, value) in headers.iter_mut() {
+        let multipart = value
+            .get(..10)
+            .is_some_and(|t| t.eq_ignore_ascii_case("multipart/"));
+        if name.eq_ignore_ascii_case("content-type")
+            && multipart
+            && !value.to_ascii_lowercase().contains("boundary=")
+        {
+            value.push_str("; boundary=");
+            value.push_str(boundary);
+        }
     }
 }
 

@@ -154,6 +154,9 @@ impl Field {
 /// A value up to the next `;`, or a double-quoted one (`\"` and `\\` inside),
 /// and what follows it.
 fn word(input: &[u8]) -> Result<(Vec<u8>, &[u8]), String> {
+    // Leading blanks are not part of a value (curl: `-F 'html= <body>'`).
+    let start = input.iter().position(|&b| b != b' ' && b != b'\t');
+    let input = &input[start.unwrap_or(input.len())..];
     let Some(quoted) = input.strip_prefix(b"\"") else {
         let end = input.iter().position(|&b| b == b';').unwrap_or(input.len());
         return Ok((input[..end].to_vec(), &input[end..]));

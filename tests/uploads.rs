@@ -212,3 +212,35 @@ fn bad_form_arguments_are_refused_before_anything_is_sent() {
         "cannot read --data file",
     );
 }
+
+/// curl tests 186, 277 and 669: a value's leading blanks are not part of it,
+/// and a multipart type given with -H keeps its name and gets the boundary.
+#[test]
+fn form_values_lose_leading_blanks_and_a_users_multipart_type_gets_the_boundary() {
+    let server = reply(ok_response(b"ok"));
+    fetch()
+        .args([
+            "-F",
+            "name= moo;type=moo/foo",
+            "-F",
+            "html= <body>hi</body>;type=text/html",
+        ])
+        .args(["-H", "Content-Type: multipart/mixed", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("ok");
+    let (head, body) = split(&server.finish());
+    let content_type = header(&head, "Content-Type");
+    let boundary = content_type
+        .strip_prefix("multipart/mixed; boundary=")
+        .unwrap_or_else(|| panic!("{content_type}"));
+    let body = String::from_utf8(body).unwrap();
+    assert_eq!(
+        body,
+        format!(
+            "--{boundary}\r\nContent-Disposition: form-data; name=\"name\"\r\nContent-Type: moo/foo\r\n\r\nmoo\r\n\
+             --{boundary}\r\nContent-Disposition: form-data; name=\"html\"\r\nContent-Type: text/html\r\n\r\n<body>hi</body>\r\n\
+             --{boundary}--\r\n"
+        )
+    );
+}
