@@ -119,6 +119,15 @@ impl Body {
         }
     }
 
+    /// A chunked body's trailer fields, once it is done (empty otherwise, and
+    /// with --raw, which writes them with the framing).
+    pub fn trailer(&self) -> &[u8] {
+        match &self.framing {
+            Framing::Chunked(decoder) if !self.raw => decoder.trailer(),
+            _ => &[],
+        }
+    }
+
     pub fn ends_by_close(&self) -> bool {
         matches!(self.framing, Framing::UntilClose)
     }

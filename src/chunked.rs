@@ -48,6 +48,8 @@ pub struct Step {
 #[derive(Debug, Clone)]
 pub struct ChunkedDecoder {
     state: State,
+    /// The trailer section's lines as received, for -i and -D.
+    trailer: Vec<u8>,
 }
 
 impl Default for ChunkedDecoder {
@@ -57,6 +59,7 @@ impl Default for ChunkedDecoder {
                 value: 0,
                 digits: 0,
             },
+            trailer: Vec::new(),
         }
     }
 }
@@ -69,6 +72,31 @@ impl ChunkedDecoder {
     /// The last chunk and the trailers have been read: the body is complete.
     pub fn is_done(&self) -> bool {
         self.state == State::Done
+    }
+
+    /// The trailer fields after the last chunk, each line as received, without
+    /// the blank line that ends them; empty until the body is done.
+    pub fn trailer(&self) -> &[u8] {
+        match self.state {
+            State::Done => &self.trailer,
+            _ => &[],
+        }
+    }
+
+    /// Keeps a byte of the trailer section; at its end, drops the blank line.
+    fn keep_trailer(&mut self, byte: u8, done: bool) -> Result<(), String> {
+        if done {
+            while self.trailer.last() == Some(&b'\r') {
+                self.trailer.pop();
+            }
+            return Ok(());
+        }
+        // Lone CRs count toward no line's length, so they are bounded here.
+        if self.trailer.len() >= 2 * MAX_LINE {
+            return Err("trailer section too long".into());
+        }
+        self.trailer.push(byte);
+        Ok(())
     }
 
     /// Decodes from the start of `input` up to the next body bytes (or to its end).
@@ -135,22 +163,10 @@ impl ChunkedDecoder {
                     },
                     _ => return Err("chunk data not followed by CRLF".into()),
                 },
-                State::Trailer { len, total } => match byte {
-                    b'\n' if len == 0 => State::Done,
-                    b'\n' => State::Trailer { len: 0, total },
-                    // A CR alone does not make a line non-empty.
-                    b'\r' => State::Trailer { len, total },
-                    // As in the head (curl test 2106): NUL and other controls but tab
-                    // have no place in a field.
-                    b if b != b'\t' && b.is_ascii_control() => {
-                        return Err(format!("control byte 0x{b:02x} in a trailer"));
-                    }
-                    _ if total >= MAX_LINE => return Err("trailer section too long".into()),
-                    _ => State::Trailer {
-                        len: len + 1,
-                        total: total + 1,
-                    },
-                },
+                State::Trailer { len, total } => {
+                    self.keep_trailer(byte, byte == b'\n' && len == 0)?;
+                    trailer_step(byte, len, total)?
+                }
             };
             at += 1;
         }
@@ -159,6 +175,26 @@ impl ChunkedDecoder {
             data: at..at,
         })
     }
+}
+
+/// The next state within the trailer section after `byte`.
+fn trailer_step(byte: u8, len: usize, total: usize) -> Result<State, String> {
+    Ok(match byte {
+        b'\n' if len == 0 => State::Done,
+        b'\n' => State::Trailer { len: 0, total },
+        // A CR alone does not make a line non-empty.
+        b'\r' => State::Trailer { len, total },
+        // As in the head (curl test 2106): NUL and other controls but tab
+        // have no place in a field.
+        b if b != b'\t' && b.is_ascii_control() => {
+            return Err(format!("control byte 0x{b:02x} in a trailer"));
+        }
+        _ if total >= MAX_LINE => return Err("trailer section too long".into()),
+        _ => State::Trailer {
+            len: len + 1,
+            total: total + 1,
+        },
+    })
 }
 
 #[cfg(test)]
@@ -192,6 +228,24 @@ mod tests {
                 "pieces of {piece}"
             );
         }
+    }
+
+    #[test]
+    fn keeps_the_trailer_without_its_blank_line_at_every_split() {
+        for piece in 1..=WIKI.len() {
+            let mut decoder = ChunkedDecoder::new();
+            for chunk in WIKI.chunks(piece) {
+                let mut rest = chunk;
+                while !rest.is_empty() && !decoder.is_done() {
+                    let step = decoder.step(rest).unwrap();
+                    rest = &rest[step.consumed..];
+                }
+            }
+            assert_eq!(decoder.trailer(), b"X-T: 1\r\n", "pieces of {piece}");
+        }
+        let mut bare = ChunkedDecoder::new();
+        bare.step(b"0\r\n\r\n").unwrap();
+        assert_eq!(bare.trailer(), b"");
     }
 
     #[test]

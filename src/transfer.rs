@@ -178,6 +178,8 @@ pub fn exchange(
     };
     let result = receive_body(&mut body, early_body, &mut link, &mut buf, &mut writer)
         .and_then(|()| writer.finish());
+    drop(writer);
+    let result = result.and_then(|()| write_trailer(body.trailer(), rules, out));
     report.body_received(body.written());
     if result.is_ok() {
         link.stream.finish();
@@ -192,6 +194,19 @@ pub fn exchange(
         ));
     }
     result.map(|()| redirect)
+}
+
+/// A chunked body's trailer fields go where the head went: after the body with
+/// -i (as curl shows them), and after the head in -D's file.
+fn write_trailer(trailer: &[u8], rules: &Rules, out: &mut Output) -> Result<(), Stop> {
+    if trailer.is_empty() {
+        return Ok(());
+    }
+    out.dump_head(trailer)?;
+    if rules.include_head {
+        out.write_head(trailer)?;
+    }
+    Ok(())
 }
 
 /// Reads the head. On failure, whatever arrived is the user's even if it is not a

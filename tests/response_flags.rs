@@ -194,3 +194,34 @@ fn an_unwritable_dump_header_file_is_23_before_connecting() {
         .stderr(contains("cannot write '/nonexistent/dir/heads.txt'"));
     witness.assert_untouched();
 }
+
+/// curl tests 266, 1116 and 1417: the trailer of a chunked body follows the
+/// body with -i, and goes to -D's file after the head; -w describes the head.
+#[test]
+fn chunked_trailers_follow_the_body_with_i_and_go_to_the_dump_file() {
+    let head = "HTTP/1.1 200 funky chunky!\r\nTransfer-Encoding: chunked\r\nTrailer: chunky-trailer\r\n\r\n";
+    let body =
+        "4\r\naaaa\r\n3;ext=1\r\nbbb\r\n0\r\nchunky-trailer: header data\r\nsecond: 2\r\n\r\n";
+    let server = reply(format!("{head}{body}"));
+    let dir = Scratch::new("trailers");
+    let dump = dir.path("heads");
+    fetch()
+        .args([
+            "-i",
+            "-D",
+            dump.to_str().unwrap(),
+            "-w",
+            "[%header{chunky-trailer}]",
+        ])
+        .arg(server.target())
+        .assert()
+        .code(0)
+        .stdout(format!(
+            "{head}aaaabbbchunky-trailer: header data\r\nsecond: 2\r\n[]"
+        ));
+    server.finish();
+    assert_eq!(
+        std::fs::read_to_string(&dump).unwrap(),
+        format!("{head}chunky-trailer: header data\r\nsecond: 2\r\n")
+    );
+}
