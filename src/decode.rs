@@ -46,7 +46,8 @@ pub fn codings(listed: &[String]) -> Result<Vec<Coding>, String> {
             "gzip" | "x-gzip" => codings.push(Coding::Gzip),
             "deflate" => codings.push(Coding::Deflate),
             "br" => codings.push(Coding::Brotli),
-            "identity" => {}
+            // `none` is not registered, but servers send it (curl test 328).
+            "identity" | "none" => {}
             _ => return Err(name.clone()),
         }
     }

@@ -337,3 +337,22 @@ fn write_out_reports_the_bytes_received_not_the_decoded_size() {
         body.len().to_string()
     );
 }
+
+/// curl test 328: `none` is no coding at all, as `identity` is.
+#[test]
+fn content_encoding_none_is_identity() {
+    let server = reply(encoded_response("none", b"plain text"));
+    fetch()
+        .args(["--compressed", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("plain text");
+    server.finish();
+    let server = reply(encoded_response("gzip, none", &gzip(b"zipped")));
+    fetch()
+        .args(["--compressed", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("zipped");
+    server.finish();
+}
