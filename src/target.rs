@@ -194,7 +194,9 @@ impl Target {
                 format!("{}://{}{path}", self.scheme.name(), self.host_header())
             }
         };
-        let next = Target::parse(absolute.as_bytes(), None)?;
+        let mut next = Target::parse(absolute.as_bytes(), None)?;
+        // RFC 3986 5.2.2 removes them from an absolute reference too (curl test 663).
+        next.path = remove_dot_segments(&next.path);
         if next.credentials.is_some() {
             return Err("it carries credentials, which fetch does not take from a server".into());
         }

@@ -420,3 +420,19 @@ fn a_failure_after_a_redirect_names_the_hop_and_how_it_was_reached() {
     );
     first.finish();
 }
+
+/// curl test 663: dot segments go from an absolute Location too.
+#[test]
+fn dot_segments_are_removed_from_an_absolute_location() {
+    let second = reply(ok_response(b"there"));
+    let location = format!("http://{}/a/../b/./c?x=../y", second.target());
+    let first = reply(moved("301 Moved Permanently", &location));
+    fetch()
+        .args(["-L", &first.target()])
+        .assert()
+        .code(0)
+        .stdout("there");
+    first.finish();
+    let request = String::from_utf8(second.finish()).unwrap();
+    assert!(request.starts_with("GET /b/c?x=../y HTTP/1.0\r\n"), "{request}");
+}
