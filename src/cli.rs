@@ -517,12 +517,18 @@ impl Args {
                 headers.push(("Content-Length".into(), body.len().to_string()));
             }
         }
-        Ok(Request::new(
+        let request = Request::new(
             (&method, natural),
             target,
             headers,
             body.unwrap_or_default(),
-        ))
+        );
+        // -u's credentials may follow a redirect with --location-trusted; the
+        // URL's belong to its origin.
+        Ok(match (&self.user, &target.credentials) {
+            (None, Some(_)) => request.with_url_credentials(),
+            _ => request,
+        })
     }
 
     /// -G: the data goes in the query string of a GET (or HEAD with -I), and

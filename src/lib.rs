@@ -315,7 +315,11 @@ fn next_hop(
     else {
         return Ok(None);
     };
-    if dropped {
+    if dropped && plan.follow.trusted {
+        report.step(format_args!(
+            "the URL's credentials not sent to another origin: they belong to the URL's own"
+        ));
+    } else if dropped {
         report.step(format_args!(
             "credentials (Authorization, Cookie) not sent to another origin; --location-trusted sends them"
         ));

@@ -42,6 +42,9 @@ struct Parts {
     natural: String,
     headers: Vec<(String, String)>,
     body: Payload,
+    /// The Authorization header holds credentials written in the URL: they
+    /// belong to its origin, --location-trusted or not (curl test 998).
+    url_credentials: bool,
 }
 
 /// Headers that carry credentials: they go to another origin only with
@@ -64,8 +67,17 @@ impl Request {
             natural: natural.to_string(),
             headers,
             body,
+            url_credentials: false,
         };
         Request::from_parts(parts, &target.path)
+    }
+
+    /// Marks the Authorization header as the URL's credentials.
+    pub fn with_url_credentials(mut self) -> Request {
+        if let Some(parts) = &mut self.parts {
+            parts.url_credentials = true;
+        }
+        self
     }
 
     fn from_parts(parts: Parts, path: &str) -> Request {
@@ -152,6 +164,7 @@ impl Request {
             if !keep_body && BODY_HEADERS.contains(&lower.as_str()) {
                 continue;
             }
+            let trusted = trusted && !(parts.url_credentials && lower == "authorization");
             if !same_origin && !trusted && CREDENTIALS.contains(&lower.as_str()) {
                 dropped = true;
                 continue;
@@ -166,6 +179,7 @@ impl Request {
         let next = Parts {
             natural: method.clone(),
             method,
+            url_credentials: parts.url_credentials && same_origin,
             headers,
             body: if keep_body {
                 parts.body.clone()

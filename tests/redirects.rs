@@ -434,5 +434,32 @@ fn dot_segments_are_removed_from_an_absolute_location() {
         .stdout("there");
     first.finish();
     let request = String::from_utf8(second.finish()).unwrap();
-    assert!(request.starts_with("GET /b/c?x=../y HTTP/1.0\r\n"), "{request}");
+    assert!(
+        request.starts_with("GET /b/c?x=../y HTTP/1.0\r\n"),
+        "{request}"
+    );
+}
+
+/// curl test 998: credentials written in the URL belong to its origin;
+/// --location-trusted takes -u's along, not those.
+#[test]
+fn url_credentials_stay_on_their_origin_even_when_trusted() {
+    let second = reply(ok_response(b"there"));
+    let first = reply(moved(
+        "302 Found",
+        &format!("http://{}/next", second.target()),
+    ));
+    fetch()
+        .args(["-L", "--location-trusted"])
+        .arg(format!("http://user:s3cret@{}/", first.target()))
+        .assert()
+        .code(0)
+        .stdout("there");
+    let first = String::from_utf8(first.finish()).unwrap();
+    assert!(
+        first.contains("Authorization: Basic dXNlcjpzM2NyZXQ=\r\n"),
+        "{first}"
+    );
+    let second = String::from_utf8(second.finish()).unwrap();
+    assert!(!second.contains("Authorization"), "{second}");
 }
