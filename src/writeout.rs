@@ -452,12 +452,13 @@ fn effective<'a>(report: &'a Report, ending: &'a Ending) -> &'a str {
         .unwrap_or(ending.url)
 }
 
-/// The URL's scheme, as curl's %{scheme} gives it (upper case).
+/// The URL's scheme, as curl 8's %{scheme} gives it (lower case; curl 7
+/// printed it upper case).
 fn scheme(url: &str) -> String {
     url.split("://")
         .next()
         .unwrap_or("http")
-        .to_ascii_uppercase()
+        .to_ascii_lowercase()
 }
 
 fn to_json(report: &Report, ending: &Ending) -> serde_json::Value {
