@@ -6,9 +6,10 @@
 use std::io::Write;
 use std::net::IpAddr;
 
+use crate::body::Body;
 use crate::error::Error;
 use crate::report::Report;
-use crate::response::HeadReader;
+use crate::response::{BodyLength, HeadReader};
 use crate::stream::{Failure, Tcp};
 use crate::target::{Credentials, Host, Scheme, Target};
 
@@ -147,10 +148,42 @@ impl Proxy {
         Some(hint)
     }
 
+    /// Reads a refusal's body (tinyproxy's HTML page) by its framing, at most
+    /// 64 KiB and within the connect deadline, so that the answer is taken
+    /// whole; a body that only the close ends is not waited for.
+    fn drain_refusal(tcp: &mut Tcp, length: BodyLength, early: &[u8]) {
+        const MOST: u64 = 64 * 1024;
+        if length == BodyLength::UntilClose {
+            return;
+        }
+        let Ok(framing) = crate::body::framing(length, Some(MOST)) else {
+            return;
+        };
+        let mut body = Body::new(framing, Some(MOST), false);
+        let mut buf = [0u8; 4096];
+        let mut input = early;
+        loop {
+            while !input.is_empty() && !body.is_done() {
+                match body.step(input) {
+                    Ok(step) if !step.over_limit => input = &input[step.consumed..],
+                    _ => return,
+                }
+            }
+            if body.is_done() {
+                return;
+            }
+            match std::io::Read::read(tcp, &mut buf) {
+                Ok(n) if n > 0 => input = &buf[..n],
+                _ => return,
+            }
+        }
+    }
+
     /// Sends CONNECT, reads the proxy's answer: its status and status line.
     fn connect_answer(&self, tcp: &mut Tcp, request: &[u8]) -> Result<(u16, String), Failure> {
         tcp.write_all(request).map_err(Failure::from_io)?;
-        let mut reader = HeadReader::new(true);
+        // Not a HEAD: a refusal announces its body by its framing.
+        let mut reader = HeadReader::new(false);
         let mut buf = [0u8; 1024];
         loop {
             let n = std::io::Read::read(tcp, &mut buf).map_err(Failure::from_io)?;
@@ -158,9 +191,9 @@ impl Proxy {
                 return Err(Failure::Eof);
             }
             match reader.push(&buf[..n]) {
-                // A refusal's body (an HTML page) is of no use: the status says it
-                // all, and the connection closes.
                 Ok(Some(head)) if !(200..300).contains(&head.status) => {
+                    let early = reader.buffered()[head.len..].to_vec();
+                    Self::drain_refusal(tcp, head.body, &early);
                     return Ok((head.status, head.status_line));
                 }
                 // Bytes after a 2xx answer would belong to the tunnel: there are

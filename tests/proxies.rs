@@ -331,3 +331,33 @@ fn verbose_says_why_a_proxy_is_skipped() {
     witness.assert_untouched();
     origin.finish();
 }
+
+#[test]
+fn a_refusals_body_is_read_by_its_framing_before_the_connection_closes() {
+    let proxy = serve_raw(|mut client| {
+        let request = read_request(&mut client);
+        let page = "x".repeat(32 * 1024);
+        let answer = format!(
+            "HTTP/1.1 403 Forbidden\r\nContent-Length: {}\r\n\r\n{page}",
+            page.len()
+        );
+        client.write_all(answer.as_bytes()).unwrap();
+        // fetch read the whole page: its close is a FIN, not the RST that
+        // unread data would cause.
+        let mut rest = [0u8; 16];
+        assert_eq!(client.read(&mut rest).expect("a clean close"), 0);
+        request
+    });
+    fetch()
+        .args([
+            "-x",
+            &proxy.target(),
+            "-w",
+            "%{http_connect}",
+            "https://origin.test/",
+        ])
+        .assert()
+        .code(7)
+        .stdout("403");
+    proxy.finish();
+}
