@@ -222,16 +222,15 @@ fn interrupted(name: &str, signal: i32) -> ! {
     if let Some(watch) = WATCH.get() {
         let _ = write!(line, " after {}", Elapsed(watch.start.elapsed()));
     }
-    if WAITING.load(Ordering::Relaxed) == Waiting::Write as u8 {
-        let _ = line.write_all(b" while writing the output");
-    } else {
-        let len = PHASE_LEN.load(Ordering::Acquire).min(PHASE_MAX);
-        if len > 0 {
-            let _ = line.write_all(b" while ");
-            for slot in &PHASE[..len] {
-                let _ = line.write_all(&[slot.load(Ordering::Relaxed)]);
-            }
+    let len = PHASE_LEN.load(Ordering::Acquire).min(PHASE_MAX);
+    if len > 0 {
+        let _ = line.write_all(b" while ");
+        for slot in &PHASE[..len] {
+            let _ = line.write_all(&[slot.load(Ordering::Relaxed)]);
         }
+    }
+    if WAITING.load(Ordering::Relaxed) == Waiting::Write as u8 {
+        let _ = line.write_all(b", writing to the output");
     }
     if let Some(part) = PART.get().filter(|_| !SETTLED.load(Ordering::Relaxed)) {
         let written = WRITTEN.load(Ordering::Relaxed);
