@@ -471,18 +471,7 @@ impl Args {
     /// The request, built whole: from the flags, or verbatim from stdin (--raw).
     fn request(&self, target: &Target, resume: Option<u64>) -> Result<Request, Error> {
         if self.raw {
-            if self.path.is_some() || target.path != "/" {
-                return Err(Error::Usage(
-                    "--raw sends standard input as the whole request: give no PATH".into(),
-                ));
-            }
-            let bytes = read_data(std::ffi::OsStr::new("@-"))?;
-            if bytes.is_empty() {
-                return Err(Error::Usage(
-                    "--raw needs the request on standard input, and it was empty".into(),
-                ));
-            }
-            return Ok(Request::raw(bytes));
+            return self.raw_request(target);
         }
         let (body, content_type) = self.body()?;
         let (body, target) = self.get_query(body, target)?;
@@ -529,6 +518,22 @@ impl Args {
             (None, Some(_)) => request.with_url_credentials(),
             _ => request,
         })
+    }
+
+    /// --raw: standard input, verbatim, is the whole request.
+    fn raw_request(&self, target: &Target) -> Result<Request, Error> {
+        if self.path.is_some() || target.path != "/" {
+            return Err(Error::Usage(
+                "--raw sends standard input as the whole request: give no PATH".into(),
+            ));
+        }
+        let bytes = read_data(std::ffi::OsStr::new("@-"))?;
+        if bytes.is_empty() {
+            return Err(Error::Usage(
+                "--raw needs the request on standard input, and it was empty".into(),
+            ));
+        }
+        Ok(Request::raw(bytes))
     }
 
     /// -G: the data goes in the query string of a GET (or HEAD with -I), and

@@ -211,10 +211,10 @@ fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Opt
 }
 
 /// The rules of this attempt: with the retry budget when a "try again" status
-/// is to be retried rather than written.
-fn attempt_rules(plan: &Plan, clock: &Clock, report: &Report, out: &Output) -> transfer::Rules {
-    let retry =
-        retry_budget(plan, clock, report).filter(|_| plan.request.repeatable && out.can_restart());
+/// is to be retried rather than written (the exchange checks, when the status
+/// comes, that the output can still be taken back).
+fn attempt_rules(plan: &Plan, clock: &Clock, report: &Report) -> transfer::Rules {
+    let retry = retry_budget(plan, clock, report).filter(|_| plan.request.repeatable);
     transfer::Rules {
         retry,
         ..plan.rules
@@ -231,7 +231,7 @@ fn fetch(
 ) -> Result<(), Stop> {
     let mut hop = (plan.target.clone(), plan.request.clone());
     let mut hops = vec![plan.target.url()];
-    let rules = attempt_rules(plan, clock, report, out);
+    let rules = attempt_rules(plan, clock, report);
     loop {
         let result = exchange(&hop, plan, &rules, clock, out, report, roots);
         let redirect = match result {

@@ -251,7 +251,7 @@ fn start_body(
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
     out.dump_head(head_bytes)?;
-    if let Some(wait) = retried(&head, rules) {
+    if let Some(wait) = retried(&head, rules).filter(|_| out.can_restart()) {
         let status_line = head.status_line;
         return Err(Error::RetryStatus {
             addr,

@@ -343,3 +343,36 @@ fn the_last_attempts_503_is_written_as_usual_without_fail() {
     );
     assert_eq!(count_requests(&server.finish()), 2);
 }
+
+#[test]
+fn a_503_after_output_was_shown_is_written_not_retried() {
+    let server = serve_each(2, Duration::from_secs(5), |n, stream| match n {
+        0 => respond(
+            stream,
+            "HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n",
+        ),
+        _ => respond(
+            stream,
+            "HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+        ),
+    });
+    // -i showed the redirect's head on stdout: a retry would repeat it.
+    fetch()
+        .args([
+            "-i",
+            "-L",
+            "--retry",
+            "2",
+            "--retry-delay",
+            "100ms",
+            &server.target(),
+        ])
+        .assert()
+        .code(0)
+        .stdout(
+            "HTTP/1.1 302 Found\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n\
+             HTTP/1.1 503 Service Unavailable\r\nContent-Length: 4\r\n\r\nbusy",
+        )
+        .stderr("");
+    assert_eq!(count_requests(&server.finish()), 2);
+}
