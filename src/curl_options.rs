@@ -2,128 +2,39 @@
 //! curl user who types one gets one line that says so, not clap's guess at a
 //! similar-looking flag (`--cert` is not `--cacert`).
 
-/// Each entry: the spellings, and what to say after "NAME: ".
-const LACKING: &[(&[&str], &str)] = &[
-    (
-        &[
-            "--http2",
-            "--http2-prior-knowledge",
-            "--http3",
-            "--http3-only",
-        ],
-        "fetch speaks HTTP/1.0; it has no HTTP/2 or HTTP/3",
-    ),
-    (
-        &["--http1.1", "--http1.0", "--http0.9"],
-        "fetch always sends HTTP/1.0 requests",
-    ),
-    (
-        &[
-            "-E",
-            "--cert",
-            "--key",
-            "--cert-type",
-            "--key-type",
-            "--pass",
-        ],
-        "fetch cannot present a client certificate",
-    ),
-    (&["--url"], "give the URL as the TARGET argument"),
-    (
-        &["-c", "--cookie-jar"],
-        "fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE",
-    ),
-    (
-        &["--data-binary"],
-        "fetch's -d sends the bytes as given, as --data-binary does: use -d",
-    ),
-    (
-        &["--data-raw", "--data-ascii"],
-        "use -d (where a leading @ names a file) or --data-urlencode",
-    ),
-    (
-        &["-T", "--upload-file"],
-        "fetch has no -T; send a file with -X PUT -d @FILE",
-    ),
-    (&["--limit-rate"], "fetch has no rate limit"),
-    (
-        &["-U", "--proxy-user"],
-        "give the proxy's credentials in -x http://USER:PASSWORD@HOST:PORT",
-    ),
-    (
-        &[
-            "--socks4",
-            "--socks4a",
-            "--socks5",
-            "--socks5-hostname",
-            "--preproxy",
-        ],
-        "fetch speaks to HTTP proxies only (-x)",
-    ),
-    (&["-K", "--config"], "fetch reads no config file"),
-    (
-        &["-Z", "--parallel", "--next"],
-        "fetch makes one request per run",
-    ),
-    (&["--oauth2-bearer"], "use -H 'Authorization: Bearer TOKEN'"),
-    (
-        &["--digest", "--ntlm", "--negotiate", "--anyauth", "--basic"],
-        "fetch sends Basic authentication only, with -u",
-    ),
-    (&["-N", "--no-buffer"], "fetch never buffers the body"),
-    (
-        &[
-            "--tlsv1",
-            "--tlsv1.0",
-            "--tlsv1.1",
-            "--tlsv1.2",
-            "--tlsv1.3",
-            "--tls-max",
-            "--ciphers",
-            "--tls13-ciphers",
-            "--sslv2",
-            "--sslv3",
-        ],
-        "fetch speaks TLS 1.2 and 1.3 with rustls's cipher suites; they cannot be chosen",
-    ),
-    (
-        &["--trace", "--trace-ascii", "--trace-time"],
-        "-v traces every step with its time",
-    ),
-    (
-        &["-r", "--range"],
-        "fetch asks for a range only to resume (-C -); send -H 'Range: bytes=…' yourself",
-    ),
-    (
-        &["-J", "--remote-header-name"],
-        "fetch names the file after the URL (-O) or as -o FILE says",
-    ),
-    (
-        &["--create-dirs"],
-        "fetch writes only into a directory that exists",
-    ),
-    (
-        &["-z", "--time-cond"],
-        "send -H 'If-Modified-Since: DATE' yourself",
-    ),
-    (
-        &["--unix-socket", "--abstract-unix-socket"],
-        "fetch connects over TCP only",
-    ),
-    (
-        &["--dns-servers", "--connect-to", "--doh-url"],
-        "fetch asks the system's resolver; --resolve pins an address",
-    ),
-    (
-        &["--retry-connrefused", "--retry-all-errors"],
-        "fetch's --retry retries refused connections already",
-    ),
-    (
-        &["--fail-with-body"],
-        "fetch's -f writes no body; without -f the body is written whatever the status",
-    ),
-    (&["-q", "--disable"], "fetch reads no .curlrc"),
-];
+/// One line an entry: the spellings, `|`, what to say after "NAME: ". One
+/// string, not a table of slices: a static table of `&str` costs the loader a
+/// relocation for each of them at every start, and this is read only on an
+/// error.
+const LACKING: &str = "\
+--http2 --http2-prior-knowledge --http3 --http3-only|fetch speaks HTTP/1.0; it has no HTTP/2 or HTTP/3\n\
+--http1.1 --http1.0 --http0.9|fetch always sends HTTP/1.0 requests\n\
+-E --cert --key --cert-type --key-type --pass|fetch cannot present a client certificate\n\
+--url|give the URL as the TARGET argument\n\
+-c --cookie-jar|fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE\n\
+--data-binary|fetch's -d sends the bytes as given, as --data-binary does: use -d\n\
+--data-raw --data-ascii|use -d (where a leading @ names a file) or --data-urlencode\n\
+-T --upload-file|fetch has no -T; send a file with -X PUT -d @FILE\n\
+--limit-rate|fetch has no rate limit\n\
+-U --proxy-user|give the proxy's credentials in -x http://USER:PASSWORD@HOST:PORT\n\
+--socks4 --socks4a --socks5 --socks5-hostname --preproxy|fetch speaks to HTTP proxies only (-x)\n\
+-K --config|fetch reads no config file\n\
+-Z --parallel --next|fetch makes one request per run\n\
+--oauth2-bearer|use -H 'Authorization: Bearer TOKEN'\n\
+--digest --ntlm --negotiate --anyauth --basic|fetch sends Basic authentication only, with -u\n\
+-N --no-buffer|fetch never buffers the body\n\
+--tlsv1 --tlsv1.0 --tlsv1.1 --tlsv1.2 --tlsv1.3 --tls-max --ciphers --tls13-ciphers --sslv2 --sslv3|fetch speaks TLS 1.2 and 1.3 with rustls's cipher suites; they cannot be chosen\n\
+--trace --trace-ascii --trace-time|-v traces every step with its time\n\
+-r --range|fetch asks for a range only to resume (-C -); send -H 'Range: bytes=…' yourself\n\
+-J --remote-header-name|fetch names the file after the URL (-O) or as -o FILE says\n\
+--create-dirs|fetch writes only into a directory that exists\n\
+-z --time-cond|send -H 'If-Modified-Since: DATE' yourself\n\
+--unix-socket --abstract-unix-socket|fetch connects over TCP only\n\
+--dns-servers --connect-to --doh-url|fetch asks the system's resolver; --resolve pins an address\n\
+--retry-connrefused --retry-all-errors|fetch's --retry retries refused connections already\n\
+--fail-with-body|fetch's -f writes no body; without -f the body is written whatever the status\n\
+-q --disable|fetch reads no .curlrc\n\
+";
 
 /// What to say about `arg` (as typed, `--name=value` too), when curl has it and
 /// fetch does not.
@@ -131,10 +42,13 @@ pub fn lacking(arg: &str) -> Option<String> {
     let name = arg.split_once('=').map_or(arg, |(name, _)| name);
     // A short option with its value attached (`-Tfile`) is the option.
     let name = match name.strip_prefix('-') {
-        Some(rest) if !rest.starts_with('-') && rest.len() > 1 => &name[..2],
+        Some(rest) if !rest.starts_with('-') && rest.len() > 1 => name.get(..2).unwrap_or(name),
         _ => name,
     };
-    let (_, text) = LACKING.iter().find(|(names, _)| names.contains(&name))?;
+    let (_, text) = LACKING
+        .lines()
+        .filter_map(|line| line.split_once('|'))
+        .find(|(names, _)| names.split(' ').any(|n| n == name))?;
     Some(format!("{name}: {text}"))
 }
 
@@ -151,5 +65,6 @@ mod tests {
         assert!(lacking("-Tfile").unwrap().starts_with("-T: "));
         assert_eq!(lacking("--frobnicate"), None);
         assert_eq!(lacking("-"), None);
+        assert_eq!(lacking("-\u{e9}x"), None);
     }
 }

@@ -11,11 +11,12 @@
 use std::ffi::CString;
 use std::fs::File;
 use std::io::{self, Cursor, Write};
+use std::net::{IpAddr, SocketAddr};
 use std::os::fd::AsFd;
 use std::os::unix::ffi::OsStrExt;
 use std::path::Path;
 use std::sync::OnceLock;
-use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU16, AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
@@ -51,25 +52,111 @@ static SETTLED: AtomicBool = AtomicBool::new(false);
 /// A progress bar is on the screen, so the message must start a new line.
 static PROGRESS: AtomicBool = AtomicBool::new(false);
 
-/// What the main thread is doing ("receiving the body from 10.0.0.5:80"), as
-/// bytes the handler can read: atomics, since it may interrupt a change. The
-/// length is 0 while the text changes, so a torn text is never shown.
-const PHASE_MAX: usize = 200;
-static PHASE: [AtomicU8; PHASE_MAX] = [const { AtomicU8::new(0) }; PHASE_MAX];
-static PHASE_LEN: AtomicUsize = AtomicUsize::new(0);
+/// What the main thread is doing, for an interruption's message ("while
+/// receiving the body from 10.0.0.5:80"). Kept as a code and the address's
+/// bits, not as text: set at every phase of every fetch, it must cost next to
+/// nothing, and the handler formats it only when a signal comes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Nothing,
+    Resolving,
+    Connecting,
+    Handshake,
+    Sending,
+    Waiting,
+    Receiving,
+}
 
-/// Sets the phase an interruption names.
-pub fn set_phase(what: std::fmt::Arguments) {
-    let text = what.to_string();
-    let mut len = text.len().min(PHASE_MAX);
-    while !text.is_char_boundary(len) {
+impl Phase {
+    const ALL: [Phase; 7] = [
+        Phase::Nothing,
+        Phase::Resolving,
+        Phase::Connecting,
+        Phase::Handshake,
+        Phase::Sending,
+        Phase::Waiting,
+        Phase::Receiving,
+    ];
+
+    fn doing(self) -> &'static str {
+        match self {
+            Phase::Nothing => "",
+            Phase::Resolving => "resolving",
+            Phase::Connecting => "connecting to",
+            Phase::Handshake => "in the TLS handshake with",
+            Phase::Sending => "sending the request to",
+            Phase::Waiting => "waiting for the response from",
+            Phase::Receiving => "receiving the body from",
+        }
+    }
+}
+
+/// `Phase as u8`; `Nothing` while the address or name below changes.
+static PHASE: AtomicU8 = AtomicU8::new(Phase::Nothing as u8);
+static PEER_IP: AtomicU64 = AtomicU64::new(0);
+static PEER_IP_LOW: AtomicU64 = AtomicU64::new(0);
+static PEER_PORT: AtomicU16 = AtomicU16::new(0);
+static PEER_V6: AtomicBool = AtomicBool::new(false);
+/// The name being resolved, its bytes as atomics.
+const NAME_MAX: usize = 128;
+static NAME: [AtomicU8; NAME_MAX] = [const { AtomicU8::new(0) }; NAME_MAX];
+static NAME_LEN: AtomicUsize = AtomicUsize::new(0);
+
+/// Sets the phase an interruption names, with the address it concerns.
+pub fn set_phase(phase: Phase, addr: SocketAddr) {
+    PHASE.store(Phase::Nothing as u8, Ordering::Release);
+    let (bits, v6) = match addr.ip() {
+        IpAddr::V4(ip) => (u128::from(u32::from(ip)), false),
+        IpAddr::V6(ip) => (u128::from(ip), true),
+    };
+    PEER_IP.store((bits >> 64) as u64, Ordering::Relaxed);
+    PEER_IP_LOW.store(bits as u64, Ordering::Relaxed);
+    PEER_PORT.store(addr.port(), Ordering::Relaxed);
+    PEER_V6.store(v6, Ordering::Relaxed);
+    PHASE.store(phase as u8, Ordering::Release);
+}
+
+/// The name being resolved, for an interruption's message.
+pub fn set_resolving(name: &str) {
+    PHASE.store(Phase::Nothing as u8, Ordering::Release);
+    let mut len = name.len().min(NAME_MAX);
+    while !name.is_char_boundary(len) {
         len -= 1;
     }
-    PHASE_LEN.store(0, Ordering::Release);
-    for (slot, byte) in PHASE.iter().zip(&text.as_bytes()[..len]) {
+    for (slot, byte) in NAME.iter().zip(&name.as_bytes()[..len]) {
         slot.store(*byte, Ordering::Relaxed);
     }
-    PHASE_LEN.store(len, Ordering::Release);
+    NAME_LEN.store(len, Ordering::Relaxed);
+    PHASE.store(Phase::Resolving as u8, Ordering::Release);
+}
+
+/// " while receiving the body from 10.0.0.5:80", into the handler's buffer.
+fn write_phase(line: &mut Cursor<&mut [u8]>) {
+    let code = PHASE.load(Ordering::Acquire);
+    let Some(&phase) = Phase::ALL.get(usize::from(code)) else {
+        return;
+    };
+    if phase == Phase::Nothing {
+        return;
+    }
+    let _ = write!(line, " while {}", phase.doing());
+    if phase == Phase::Resolving {
+        let _ = line.write_all(b" ");
+        for slot in &NAME[..NAME_LEN.load(Ordering::Relaxed).min(NAME_MAX)] {
+            let _ = line.write_all(&[slot.load(Ordering::Relaxed)]);
+        }
+        return;
+    }
+    let high = u128::from(PEER_IP.load(Ordering::Relaxed)) << 64;
+    let bits = high | u128::from(PEER_IP_LOW.load(Ordering::Relaxed));
+    let ip = if PEER_V6.load(Ordering::Relaxed) {
+        IpAddr::V6(bits.into())
+    } else {
+        IpAddr::V4((bits as u32).into())
+    };
+    let addr = SocketAddr::new(ip, PEER_PORT.load(Ordering::Relaxed));
+    let _ = write!(line, " {addr}");
 }
 
 /// Installs the handlers; called once, before any socket is opened.
@@ -222,13 +309,7 @@ fn interrupted(name: &str, signal: i32) -> ! {
     if let Some(watch) = WATCH.get() {
         let _ = write!(line, " after {}", Elapsed(watch.start.elapsed()));
     }
-    let len = PHASE_LEN.load(Ordering::Acquire).min(PHASE_MAX);
-    if len > 0 {
-        let _ = line.write_all(b" while ");
-        for slot in &PHASE[..len] {
-            let _ = line.write_all(&[slot.load(Ordering::Relaxed)]);
-        }
-    }
+    write_phase(&mut line);
     if WAITING.load(Ordering::Relaxed) == Waiting::Write as u8 {
         let _ = line.write_all(b", writing to the output");
     }

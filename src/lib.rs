@@ -361,7 +361,9 @@ fn exchange(
         },
         None => error,
     };
-    report.resolving(host);
+    if let target::Host::Name(name) = host {
+        report.resolving(name);
+    }
     let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
     report.resolved();
     let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::clock::Clock;
 use crate::escape::shown;
+use crate::interrupt::Phase;
 
 /// The figures -w reports, with curl's meanings.
 #[derive(Debug, Default, Clone)]
@@ -145,13 +146,13 @@ impl Report {
     }
 
     /// The name is being looked up.
-    pub fn resolving(&mut self, host: &dyn fmt::Display) {
-        crate::interrupt::set_phase(format_args!("resolving {host}"));
+    pub fn resolving(&mut self, name: &str) {
+        crate::interrupt::set_resolving(name);
     }
 
     /// The TLS handshake with `addr` starts.
     pub fn handshaking(&mut self, addr: SocketAddr) {
-        crate::interrupt::set_phase(format_args!("in the TLS handshake with {addr}"));
+        crate::interrupt::set_phase(Phase::Handshake, addr);
     }
 
     pub fn resolved(&mut self) {
@@ -162,7 +163,7 @@ impl Report {
     pub fn connecting(&mut self, addr: SocketAddr) {
         self.figures.num_connects += 1;
         self.figures.remote = Some(addr);
-        crate::interrupt::set_phase(format_args!("connecting to {addr}"));
+        crate::interrupt::set_phase(Phase::Connecting, addr);
         self.step(format_args!("connecting to {addr}"));
     }
 
@@ -183,7 +184,7 @@ impl Report {
     /// The request is about to go out: its head in the trace, its size for -w.
     pub fn request(&mut self, head: &[u8], size: u64) {
         self.figures.pretransfer = Some(self.elapsed());
-        self.phase("sending the request to");
+        self.phase(Phase::Sending);
         self.lines('>', head);
         self.figures.size_request = size;
         self.figures.size_upload = size.saturating_sub(head.len() as u64);
@@ -195,7 +196,7 @@ impl Report {
     /// The whole request has gone out.
     pub fn sent(&mut self, total: u64) {
         self.figures.posttransfer = Some(self.elapsed());
-        self.phase("waiting for the response from");
+        self.phase(Phase::Waiting);
         self.step(format_args!("{total} bytes sent"));
     }
 
@@ -205,7 +206,7 @@ impl Report {
     }
 
     pub fn response_head(&mut self, head: &[u8], status: u16) {
-        self.phase("receiving the body from");
+        self.phase(Phase::Receiving);
         self.lines('<', head);
         self.figures.size_header = head.len() as u64;
         self.figures.http_code = Some(status);
@@ -229,11 +230,10 @@ impl Report {
         self.figures.size_download = bytes;
     }
 
-    /// What an interruption names: `doing` and the address of the connection.
-    fn phase(&self, doing: &str) {
-        match self.figures.remote {
-            Some(addr) => crate::interrupt::set_phase(format_args!("{doing} {addr}")),
-            None => crate::interrupt::set_phase(format_args!("{doing} the server")),
+    /// What an interruption names: the phase, and the connection's address.
+    fn phase(&self, phase: Phase) {
+        if let Some(addr) = self.figures.remote {
+            crate::interrupt::set_phase(phase, addr);
         }
     }
 
