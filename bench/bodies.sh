@@ -17,8 +17,7 @@ cleanup() {
 }
 trap cleanup EXIT
 
-cargo build --release --locked -q
-F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch
+F=$(.ci/dist | tail -n 1) # the binary the benchmarks measure
 
 # 1 GiB of text (this repository's sources, repeated), gzipped; 50 MiB of random bytes.
 mkdir "$WORK/data"

@@ -26,11 +26,14 @@ if [ ${#missing[@]} -gt 0 ]; then
     apt-get update -qq && apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
-cargo build --release --locked -q
-F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch
-# The bare rustls + ring client, built the same way (.cargo/config.toml applies).
-cargo build --release --locked -q --manifest-path bench/tlsref/Cargo.toml --target-dir target/tlsref
-REF=$PWD/target/tlsref/x86_64-unknown-linux-gnu/release/tlsref
+F=$(.ci/dist | tail -n 1) # the binary the benchmarks measure
+# The bare rustls + ring client, built as .ci/dist builds fetch (static on
+# x86_64 Linux).
+HOST=$(rustc -vV | sed -n 's/^host: //p')
+[ "$HOST" = x86_64-unknown-linux-gnu ] && export RUSTFLAGS="-C target-feature=+crt-static"
+cargo build --release --locked -q --manifest-path bench/tlsref/Cargo.toml --target-dir target/tlsref --target "$HOST"
+unset RUSTFLAGS
+REF=$PWD/target/tlsref/$HOST/release/tlsref
 
 # A CA, and a certificate for bench.test signed by it (ECDSA P-256, as is common).
 cd "$WORK"

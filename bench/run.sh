@@ -21,8 +21,7 @@ trap cleanup EXIT
 [ -c /dev/null ] || { echo "/dev/null is not a character device; fix it first" >&2; exit 1; }
 [ -x /usr/bin/time ] || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
 
-cargo build --release --locked -q
-F=$PWD/target/x86_64-unknown-linux-gnu/release/fetch # the target .cargo/config.toml names
+F=$(.ci/dist | tail -n 1) # the binary the benchmarks measure
 REF=$WORK/refclient
 gcc -O2 -o "$REF" bench/refclient.c
 

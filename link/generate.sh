@@ -18,8 +18,11 @@ cleanup() {
 trap cleanup EXIT
 command -v valgrind >/dev/null || { apt-get update -qq && apt-get install -y -qq valgrind >/dev/null; }
 
-# Symbols kept, so that callgrind can name what ran; the layout does not matter.
-CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=target/hot-text cargo build --release --locked -q
+# Built as .ci/dist builds it (static), but with symbols kept, so that callgrind
+# can name what ran; the layout does not matter.
+CARGO_PROFILE_RELEASE_STRIP=false CARGO_TARGET_DIR=target/hot-text \
+    RUSTFLAGS="-C target-feature=+crt-static" \
+    cargo build --release --locked -q --target x86_64-unknown-linux-gnu
 F=$PWD/target/hot-text/x86_64-unknown-linux-gnu/release/fetch
 
 mkdir "$WORK/data"

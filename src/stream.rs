@@ -249,9 +249,9 @@ impl Stream for Tcp<'_> {
         self.socket_readable()
     }
 
-    /// splice(2): Linux only, and off with `--cfg fetch_portable`, which tests the
+    /// splice(2): Linux only, and off without the feature linux-fast-paths, which tests the
     /// portable read/write path on Linux too.
-    #[cfg(all(target_os = "linux", not(fetch_portable)))]
+    #[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
     fn splice_into(
         &mut self,
         pipe: std::os::fd::BorrowedFd,
@@ -262,7 +262,7 @@ impl Stream for Tcp<'_> {
 }
 
 /// Moves up to `len` bytes from the socket into `pipe` inside the kernel.
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+#[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn splice(
     stream: &TcpStream,
     clock: &Clock,

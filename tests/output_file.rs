@@ -323,7 +323,7 @@ fn a_killed_fetch_leaves_no_file_behind() {
     child.kill().unwrap(); // SIGKILL: no handler runs
     child.wait().unwrap();
     server.finish();
-    if cfg!(all(target_os = "linux", not(fetch_portable))) {
+    if cfg!(all(target_os = "linux", feature = "linux-fast-paths")) {
         // O_TMPFILE: the file never had a name.
         assert_eq!(dir.names(), Vec::<String>::new());
     } else {

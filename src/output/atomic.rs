@@ -130,7 +130,7 @@ pub fn part_path(dest: &Path) -> PathBuf {
 
 /// An O_TMPFILE file in `dest`'s directory, and the /proc path that can name it;
 /// `None` where that does not work (the caller then uses a named file).
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+#[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn create_unnamed(dest: &Path) -> Option<(File, PathBuf)> {
     use rustix::fs::{Mode, OFlags};
     let dir = match dest.parent() {
@@ -149,14 +149,14 @@ fn create_unnamed(dest: &Path) -> Option<(File, PathBuf)> {
     Some((file, proc_path))
 }
 
-#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+#[cfg(not(all(target_os = "linux", feature = "linux-fast-paths")))]
 fn create_unnamed(_dest: &Path) -> Option<(File, PathBuf)> {
     None
 }
 
 /// Gives the unnamed file at `proc_path` the name `temp`, replacing a stale file
 /// of that name (left by an earlier fetch with the same process ID).
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+#[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn link_unnamed(proc_path: &Path, temp: &Path) -> io::Result<()> {
     use rustix::fs::{AtFlags, CWD, linkat};
     let link = || linkat(CWD, proc_path, CWD, temp, AtFlags::SYMLINK_FOLLOW);
@@ -169,7 +169,7 @@ fn link_unnamed(proc_path: &Path, temp: &Path) -> io::Result<()> {
     }
 }
 
-#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+#[cfg(not(all(target_os = "linux", feature = "linux-fast-paths")))]
 fn link_unnamed(_proc_path: &Path, _temp: &Path) -> io::Result<()> {
     Err(io::Error::from(io::ErrorKind::Unsupported))
 }
@@ -200,7 +200,7 @@ mod tests {
         let dir = scratch("commit");
         let (mut file, atomic) = AtomicFile::create(&dir.join("f")).unwrap();
         file.write_all(b"data").unwrap();
-        if cfg!(all(target_os = "linux", not(fetch_portable))) {
+        if cfg!(all(target_os = "linux", feature = "linux-fast-paths")) {
             assert_eq!(names(&dir), Vec::<String>::new());
         }
         atomic.commit(&file).unwrap();

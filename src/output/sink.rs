@@ -118,8 +118,8 @@ impl Sink {
 
 /// A pipe in non-blocking mode (shared with a process that set O_NONBLOCK) would
 /// make a full pipe look like a socket timeout to splice; it gets plain writes.
-/// Only Linux splices (and not with `--cfg fetch_portable`).
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+/// Only Linux splices (and only with the feature linux-fast-paths).
+#[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn is_blocking_pipe(file: &File) -> bool {
     use rustix::fs::OFlags;
     use std::os::unix::fs::FileTypeExt;
@@ -127,7 +127,7 @@ fn is_blocking_pipe(file: &File) -> bool {
     is_fifo && rustix::fs::fcntl_getfl(file).is_ok_and(|flags| !flags.contains(OFlags::NONBLOCK))
 }
 
-#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+#[cfg(not(all(target_os = "linux", feature = "linux-fast-paths")))]
 fn is_blocking_pipe(_: &File) -> bool {
     false
 }
@@ -136,10 +136,10 @@ fn is_blocking_pipe(_: &File) -> bool {
 /// empty the pipe. At the unprivileged maximum (1 MiB) writer and reader overlap
 /// (bench/: 1 GiB through `| cat` 2.9 × faster). The pipe is only a buffer; if the
 /// system refuses, the default still works.
-#[cfg(all(target_os = "linux", not(fetch_portable)))]
+#[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn size_pipe(file: &File) {
     let _ = rustix::pipe::fcntl_setpipe_size(file, PIPE_SIZE);
 }
 
-#[cfg(not(all(target_os = "linux", not(fetch_portable))))]
+#[cfg(not(all(target_os = "linux", feature = "linux-fast-paths")))]
 fn size_pipe(_: &File) {}
