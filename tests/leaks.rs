@@ -2,6 +2,7 @@
 //! run in this one process, through the library, and leave it as they found it.
 //! A file of its own, so that no other test opens descriptors meanwhile.
 
+#[path = "it/support/mod.rs"]
 mod support;
 
 use std::ffi::OsString;

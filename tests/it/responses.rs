@@ -1,7 +1,5 @@
 //! Complete responses: what reaches stdout, and what the server received.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::process::Stdio;
 use std::thread;
@@ -9,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 #[test]
 fn small_reply_prints_only_the_body_when_piped() {

@@ -1,13 +1,11 @@
 //! -u and credentials in a URL: Basic authentication, the password asked for on
 //! a terminal, and never a password in any output.
 
-mod support;
-
 use std::io::Write;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 const PASSWORD: &str = "s3cret";
 /// base64("alice:s3cret")

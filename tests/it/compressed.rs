@@ -1,14 +1,12 @@
 //! --compressed: Accept-Encoding, and gzip, deflate (zlib and raw) and br decoded
 //! on the way out; what happens without the flag, and with broken streams.
 
-mod support;
-
 use std::io::Write;
 
 use flate2::Compression;
 use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());

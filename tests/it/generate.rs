@@ -1,9 +1,7 @@
 //! --generate: completion scripts and the man page, from the flag definitions.
 
-mod support;
-
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 fn generated(kind: &str) -> String {
     let assert = fetch()

@@ -1,14 +1,12 @@
 //! Every way a fetch can fail on the wire: exit code, what still reached stdout,
 //! and the one line on stderr. Timeouts are checked with generous bounds only.
 
-mod support;
-
 use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 /// Runs `f`, which waits on a 1 s limit, and checks it ended between 0.8 s and 3 s.
 fn takes_about_one_second(f: impl FnOnce()) {

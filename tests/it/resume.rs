@@ -1,13 +1,11 @@
 //! -C - (--continue-at -): resuming the FILE.part a failed fetch left, or a
 //! partial FILE, with a Range request; what each answer does to the file.
 
-mod support;
-
 use std::fs;
 use std::io::Write;
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 const TOTAL: usize = 100_000;
 const CUT: usize = 40_000;

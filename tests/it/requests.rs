@@ -1,9 +1,7 @@
 //! What the server receives for -X, -H, -A and -d, byte for byte.
 
-mod support;
-
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 /// Runs fetch with `args` before the server's address and returns the request it sent.
 fn sent(args: &[&str], stdin: Option<&str>) -> String {

@@ -1,15 +1,13 @@
 //! Request bodies from files and forms: -F multipart (read back by Python's
 //! form parsing), and -d @FILE / -F @FILE sent as they are read.
 
-mod support;
-
 use std::fs;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
 use predicates::str::contains;
 use serde_json::{Value, json};
-use support::*;
+use crate::support::*;
 
 /// The request's head and body, split at the blank line.
 fn split(request: &[u8]) -> (String, Vec<u8>) {
@@ -32,7 +30,7 @@ fn header<'a>(head: &'a str, name: &str) -> &'a str {
 
 /// The parts of a multipart body, as Python's email package reads them.
 fn parse_form(content_type: &str, body: &[u8]) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/support/form_parser.py");
+    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/form_parser.py");
     let mut parser = Command::new("python3")
         .args([script, content_type])
         .stdin(Stdio::piped())

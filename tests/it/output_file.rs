@@ -1,14 +1,12 @@
 //! -o FILE: the file appears only when the response is complete, and a failure
 //! never leaves something that looks like it.
 
-mod support;
-
 use std::io::Write;
 use std::thread;
 use std::time::Duration;
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 #[test]
 fn complete_response_becomes_the_file() {

@@ -1,7 +1,5 @@
 //! --retry: which failures are retried, how long it waits, and what bounds it.
 
-mod support;
-
 use std::io::Write;
 use std::net::{TcpListener, TcpStream};
 use std::thread;
@@ -9,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 fn respond(mut stream: TcpStream, response: &str) {
     stream.write_all(response.as_bytes()).unwrap();

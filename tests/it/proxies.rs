@@ -2,16 +2,14 @@
 //! tunnels for https, no_proxy, loopback always direct. The proxies are the
 //! tests' own, on loopback; target names under .test are never looked up.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use support::tls::*;
-use support::*;
+use crate::support::tls::*;
+use crate::support::*;
 
 /// A proxy that answers an absolute-form request itself.
 fn answering_proxy(body: &'static str) -> Server {

@@ -1,12 +1,10 @@
 //! -v traces.
 
-mod support;
-
 use std::io::Write;
 use std::time::Duration;
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 /// The stderr lines that start with `marker` and a space, without the time column.
 fn trace(stderr: &str) -> Vec<(char, f64, String)> {
@@ -503,7 +501,7 @@ fn write_out_local_address_and_referer_are_what_the_server_saw() {
 #[test]
 fn every_failure_prints_its_write_out_json() {
     use std::io::Read;
-    use support::tls::*;
+    use crate::support::tls::*;
     let run = |args: &[&str]| {
         let mut command = fetch();
         command.args(args);

@@ -1,10 +1,8 @@
 //! Invalid command lines: exit 2, one line naming the bad part, and no connection.
 
-mod support;
-
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 #[test]
 fn path_must_start_with_a_slash() {

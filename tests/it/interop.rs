@@ -2,8 +2,6 @@
 //! http.server, each on a loopback port over a generated directory. fetch's bytes
 //! must be the files' bytes, and its exit codes the expected ones.
 
-mod support;
-
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -11,7 +9,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 /// A server process, stopped when dropped.
 struct ServerProcess {

@@ -1,12 +1,10 @@
 //! --resolve, -4/-6 and Happy Eyeballs, all on loopback addresses.
 
-mod support;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 fn answer_ok(stream: &mut std::net::TcpStream) {
     stream.write_all(&ok_response(b"alive")).unwrap();

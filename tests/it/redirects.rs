@@ -1,16 +1,14 @@
 //! -L: redirects followed hop by hop, methods and bodies as curl's --follow
 //! treats them, credentials kept to their origin, and the limits.
 
-mod support;
-
 use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::tls::*;
-use support::*;
+use crate::support::tls::*;
+use crate::support::*;
 
 fn respond(mut stream: TcpStream, response: &str) {
     stream.write_all(response.as_bytes()).unwrap();
@@ -396,7 +394,7 @@ fn each_hop_has_its_own_connect_deadline() {
 
 #[test]
 fn a_failure_after_a_redirect_names_the_hop_and_how_it_was_reached() {
-    use support::tls::*;
+    use crate::support::tls::*;
     let ca = Ca::new("fetch test CA");
     let tls = tls_server(ca.leaf(&["localhost"], |_| {}), |_| {});
     let next = format!("https://localhost:{}/next", tls.port());

@@ -1,12 +1,10 @@
 //! --fail, --max-size and -I against loopback servers.
 
-mod support;
-
 use std::io::Write;
 use std::time::{Duration, Instant};
 
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 #[test]
 fn fail_on_404_and_500_exits_22_without_the_body() {

@@ -1,15 +1,13 @@
 //! Ctrl-C and SIGTERM: fetch stops at once, keeps what arrived, and dies by the
 //! signal, so that a shell loop around it stops too.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use support::*;
+use crate::support::*;
 
 const SIGINT: i32 = 2;
 const SIGTERM: i32 = 15;

@@ -1,8 +1,6 @@
 //! Peers that misbehave on purpose: whatever they send, fetch must end within its
 //! limits, in bounded memory, with the exit code that says what happened.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::net::{Shutdown, TcpListener};
 use std::process::{Command, Stdio};
@@ -11,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 use predicates::str::contains;
-use support::*;
+use crate::support::*;
 
 /// Sends `bytes`, then one `x` every 200 ms until the peer goes away.
 fn trickle(stream: &mut std::net::TcpStream, bytes: &[u8]) {

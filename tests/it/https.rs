@@ -1,16 +1,14 @@
 //! https://: TLS on loopback servers with certificates made at run time. Each
 //! way a handshake or a certificate can fail has its exit code and its message.
 
-mod support;
-
 use std::io::{Read, Write};
 use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
 use predicates::str::contains;
-use support::tls::*;
-use support::*;
+use crate::support::tls::*;
+use crate::support::*;
 
 /// `https://localhost:PORT/` pinned to the server with --resolve: SNI and the
 /// certificate check use the name, never a DNS lookup.
