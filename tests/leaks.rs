@@ -1,6 +1,8 @@
 //! File descriptors and threads are released on every path: many failing fetches
 //! run in this one process, through the library, and leave it as they found it.
 //! A file of its own, so that no other test opens descriptors meanwhile.
+// /proc/self/fd and /proc/self/status are Linux's.
+#![cfg(target_os = "linux")]
 
 #[path = "it/support/mod.rs"]
 mod support;

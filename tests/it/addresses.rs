@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 fn answer_ok(stream: &mut std::net::TcpStream) {
     stream.write_all(&ok_response(b"alive")).unwrap();
@@ -34,6 +34,10 @@ fn resolve_pins_a_name_without_dns_and_keeps_it_in_the_host_header() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "only Linux routes all of 127/8 to loopback"
+)]
 fn dead_first_address_costs_about_250ms_not_the_connect_timeout() {
     let dead = blackhole();
     let port = dead.addr.port();
@@ -77,6 +81,10 @@ fn dead_ipv6_first_falls_back_to_ipv4_quickly() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "only Linux routes all of 127/8 to loopback"
+)]
 fn every_refusing_address_is_listed_and_exit_is_7() {
     let port = refused_port();
     fetch()
@@ -95,6 +103,10 @@ fn every_refusing_address_is_listed_and_exit_is_7() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "only Linux routes all of 127/8 to loopback"
+)]
 fn mixed_outcomes_each_get_their_own_hint_once() {
     let silent = blackhole_at("127.0.0.2:0");
     let port = silent.addr.port();
@@ -127,6 +139,10 @@ fn mixed_outcomes_each_get_their_own_hint_once() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "only Linux routes all of 127/8 to loopback"
+)]
 fn all_silent_addresses_exit_28_within_the_one_deadline() {
     let first = blackhole();
     let port = first.addr.port();

@@ -3,10 +3,10 @@
 
 use std::io::Write;
 
+use crate::support::*;
 use flate2::Compression;
 use flate2::write::{DeflateEncoder, GzEncoder, ZlibEncoder};
 use predicates::str::contains;
-use crate::support::*;
 
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());

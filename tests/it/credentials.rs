@@ -3,9 +3,9 @@
 
 use std::io::Write;
 
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
-use crate::support::*;
 
 const PASSWORD: &str = "s3cret";
 /// base64("alice:s3cret")

@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::time::Duration;
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 /// The stderr lines that start with `marker` and a space, without the time column.
 fn trace(stderr: &str) -> Vec<(char, f64, String)> {
@@ -119,6 +119,10 @@ fn verbose_trace_of_a_refused_connect_has_no_request_lines() {
 }
 
 #[test]
+#[cfg_attr(
+    not(target_os = "linux"),
+    ignore = "only Linux routes all of 127/8 to loopback"
+)]
 fn verbose_shows_pinned_addresses_and_every_attempt() {
     let server = serve(|stream| {
         std::io::Write::write_all(stream, &ok_response(b"x")).unwrap();
@@ -500,8 +504,8 @@ fn write_out_local_address_and_referer_are_what_the_server_saw() {
 /// the signals) prints -w's figures.
 #[test]
 fn every_failure_prints_its_write_out_json() {
-    use std::io::Read;
     use crate::support::tls::*;
+    use std::io::Read;
     let run = |args: &[&str]| {
         let mut command = fetch();
         command.args(args);

@@ -5,8 +5,8 @@ use std::io::Write;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 /// Runs `f`, which waits on a 1 s limit, and checks it ended between 0.8 s and 3 s.
 fn takes_about_one_second(f: impl FnOnce()) {
@@ -272,6 +272,8 @@ fn close_inside_the_head_exits_8_and_keeps_the_bytes() {
     server.finish();
 }
 
+/// /dev/full is Linux's.
+#[cfg(target_os = "linux")]
 #[test]
 fn unwritable_output_exits_23() {
     let server = reply(ok_response(b"hello"));

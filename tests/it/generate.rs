@@ -1,7 +1,7 @@
 //! --generate: completion scripts and the man page, from the flag definitions.
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 fn generated(kind: &str) -> String {
     let assert = fetch()

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 
 use predicates::prelude::*;
 
-use predicates::str::contains;
 use crate::support::tls::*;
 use crate::support::*;
+use predicates::str::contains;
 
 /// `https://localhost:PORT/` pinned to the server with --resolve: SNI and the
 /// certificate check use the name, never a DNS lookup.

@@ -8,8 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 /// A server process, stopped when dropped.
 struct ServerProcess {
@@ -35,7 +35,7 @@ fn start(mut command: Command, port: u16) -> ServerProcess {
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
-        .unwrap_or_else(|e| panic!("start {command:?}: {e} (.ci/run installs nginx)"));
+        .unwrap_or_else(|e| panic!("start {command:?}: {e} (.ci/deps installs nginx)"));
     let mut running = ServerProcess {
         child,
         target: format!("127.0.0.1:{port}"),
@@ -88,6 +88,16 @@ fn site(name: &str) -> Site {
     }
 }
 
+/// Debian's nginx is in /usr/sbin, which is not on every PATH; elsewhere
+/// (Homebrew) it is on the PATH.
+fn nginx_binary() -> &'static str {
+    if std::path::Path::new("/usr/sbin/nginx").exists() {
+        "/usr/sbin/nginx"
+    } else {
+        "nginx"
+    }
+}
+
 fn nginx(site: &Site) -> ServerProcess {
     let port = free_port();
     let prefix = site.root.parent().unwrap().join("nginx");
@@ -103,7 +113,7 @@ fn nginx(site: &Site) -> ServerProcess {
     );
     let conf_path = prefix.join("nginx.conf");
     std::fs::write(&conf_path, conf).unwrap();
-    let mut command = Command::new("/usr/sbin/nginx");
+    let mut command = Command::new(nginx_binary());
     command
         .arg("-p")
         .arg(&prefix)

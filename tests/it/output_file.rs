@@ -5,8 +5,8 @@ use std::io::Write;
 use std::thread;
 use std::time::Duration;
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 #[test]
 fn complete_response_becomes_the_file() {

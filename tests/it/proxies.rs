@@ -7,9 +7,9 @@ use std::net::TcpStream;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use predicates::str::contains;
 use crate::support::tls::*;
 use crate::support::*;
+use predicates::str::contains;
 
 /// A proxy that answers an absolute-form request itself.
 fn answering_proxy(body: &'static str) -> Server {

@@ -5,10 +5,10 @@ use std::io::Write;
 use std::net::TcpStream;
 use std::time::Duration;
 
-use predicates::prelude::*;
-use predicates::str::contains;
 use crate::support::tls::*;
 use crate::support::*;
+use predicates::prelude::*;
+use predicates::str::contains;
 
 fn respond(mut stream: TcpStream, response: &str) {
     stream.write_all(response.as_bytes()).unwrap();

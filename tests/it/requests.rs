@@ -1,7 +1,7 @@
 //! What the server receives for -X, -H, -A and -d, byte for byte.
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 /// Runs fetch with `args` before the server's address and returns the request it sent.
 fn sent(args: &[&str], stdin: Option<&str>) -> String {

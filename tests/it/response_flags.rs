@@ -3,8 +3,8 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 #[test]
 fn fail_on_404_and_500_exits_22_without_the_body() {

@@ -5,9 +5,9 @@ use std::process::Stdio;
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
-use crate::support::*;
 
 #[test]
 fn small_reply_prints_only_the_body_when_piped() {

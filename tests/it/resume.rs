@@ -4,8 +4,8 @@
 use std::fs;
 use std::io::Write;
 
-use predicates::str::contains;
 use crate::support::*;
+use predicates::str::contains;
 
 const TOTAL: usize = 100_000;
 const CUT: usize = 40_000;

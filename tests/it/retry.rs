@@ -5,9 +5,9 @@ use std::net::{TcpListener, TcpStream};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
-use crate::support::*;
 
 fn respond(mut stream: TcpStream, response: &str) {
     stream.write_all(response.as_bytes()).unwrap();

@@ -5,9 +5,9 @@ use std::fs;
 use std::io::{Read, Write};
 use std::process::{Command, Stdio};
 
+use crate::support::*;
 use predicates::str::contains;
 use serde_json::{Value, json};
-use crate::support::*;
 
 /// The request's head and body, split at the blank line.
 fn split(request: &[u8]) -> (String, Vec<u8>) {
@@ -30,7 +30,10 @@ fn header<'a>(head: &'a str, name: &str) -> &'a str {
 
 /// The parts of a multipart body, as Python's email package reads them.
 fn parse_form(content_type: &str, body: &[u8]) -> Value {
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/it/support/form_parser.py");
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/it/support/form_parser.py"
+    );
     let mut parser = Command::new("python3")
         .args([script, content_type])
         .stdin(Stdio::piped())

@@ -1,8 +1,8 @@
 //! Invalid command lines: exit 2, one line naming the bad part, and no connection.
 
+use crate::support::*;
 use predicates::prelude::*;
 use predicates::str::contains;
-use crate::support::*;
 
 #[test]
 fn path_must_start_with_a_slash() {

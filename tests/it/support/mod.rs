@@ -351,14 +351,20 @@ impl Drop for Scratch {
 }
 
 /// Runs fetch with `args` under script(1), so its stdout and stderr are a terminal;
-/// returns what the terminal showed.
+/// returns what the terminal showed. util-linux's script and the BSDs' (macOS)
+/// take the command differently.
 pub fn on_terminal(args: &str) -> String {
     let command = format!("{} {args}", env!("CARGO_BIN_EXE_fetch"));
-    let output = std::process::Command::new("script")
-        .args(["-qec", &command, "/dev/null"])
+    let mut script = std::process::Command::new("script");
+    if cfg!(target_os = "linux") {
+        script.args(["-qec", &command, "/dev/null"]);
+    } else {
+        script.args(["-q", "/dev/null", "sh", "-c", &command]);
+    }
+    let output = script
         .stdin(std::process::Stdio::null())
         .output()
-        .expect("script(1) from util-linux");
+        .expect("script(1)");
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
@@ -402,18 +408,12 @@ pub fn count_requests(requests: &[u8]) -> usize {
 }
 
 /// Waits until process `pid` has a file open under `dir` that holds at least
-/// `len` bytes (found through /proc/PID/fd, so it works for a file with no name).
+/// `len` bytes: on Linux through /proc/PID/fd, so it works for a file with no
+/// name (O_TMPFILE); elsewhere fetch's temporary file has a name in `dir`.
 pub fn wait_for_open_file(pid: u32, dir: &std::path::Path, len: u64) {
     let start = Instant::now();
     loop {
-        let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
-            .into_iter()
-            .flatten();
-        let found = fds.flatten().any(|fd| {
-            let in_dir = std::fs::read_link(fd.path()).is_ok_and(|p| p.starts_with(dir));
-            in_dir && std::fs::metadata(fd.path()).is_ok_and(|m| m.len() >= len)
-        });
-        if found {
+        if has_open_file(pid, dir, len) {
             return;
         }
         assert!(
@@ -423,6 +423,25 @@ pub fn wait_for_open_file(pid: u32, dir: &std::path::Path, len: u64) {
         );
         thread::sleep(Duration::from_millis(5));
     }
+}
+
+#[cfg(target_os = "linux")]
+fn has_open_file(pid: u32, dir: &std::path::Path, len: u64) -> bool {
+    let fds = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .into_iter()
+        .flatten();
+    fds.flatten().any(|fd| {
+        let in_dir = std::fs::read_link(fd.path()).is_ok_and(|p| p.starts_with(dir));
+        in_dir && std::fs::metadata(fd.path()).is_ok_and(|m| m.len() >= len)
+    })
+}
+
+#[cfg(not(target_os = "linux"))]
+fn has_open_file(_pid: u32, dir: &std::path::Path, len: u64) -> bool {
+    let entries = std::fs::read_dir(dir).into_iter().flatten();
+    entries
+        .flatten()
+        .any(|entry| entry.metadata().is_ok_and(|m| m.len() >= len))
 }
 
 /// The fetch binary run through `sh -c`, so that `setup` (umask, ulimit, trap)
