@@ -6,12 +6,10 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::io::{self, Write};
 use std::net::SocketAddr;
-use std::os::fd::BorrowedFd;
 
 use flate2::write::{DeflateDecoder, MultiGzDecoder, ZlibDecoder};
 
 use crate::error::{Error, Stop};
-use crate::output::Output;
 
 /// What --compressed asks for, in Accept-Encoding.
 pub const ACCEPTED: &str = "gzip, deflate, br";
@@ -59,49 +57,6 @@ pub trait BodyOutput {
     fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop>;
 }
 
-impl BodyOutput for Output {
-    fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
-        Output::write_body(self, bytes)
-    }
-}
-
-/// Where body bytes go: to the output as they are, or through the decoders.
-pub enum BodyWriter<'o> {
-    Plain(&'o mut Output),
-    Decoded(Decoder<'o>),
-}
-
-impl BodyWriter<'_> {
-    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
-        match self {
-            BodyWriter::Plain(out) => out.write_body(bytes),
-            BodyWriter::Decoded(decoder) => decoder.write(bytes),
-        }
-    }
-
-    /// The body is complete: a decoder must have seen its stream's end.
-    pub fn finish(&mut self) -> Result<(), Stop> {
-        match self {
-            BodyWriter::Plain(_) => Ok(()),
-            BodyWriter::Decoded(decoder) => decoder.finish(),
-        }
-    }
-
-    /// splice moves bytes past fetch, so only bytes that need no decoding.
-    pub fn splice_target(&self) -> Option<BorrowedFd<'_>> {
-        match self {
-            BodyWriter::Plain(out) => out.splice_target(),
-            BodyWriter::Decoded(_) => None,
-        }
-    }
-
-    pub fn spliced(&mut self, count: usize) {
-        if let BodyWriter::Plain(out) = self {
-            out.spliced(count);
-        }
-    }
-}
-
 pub struct Decoder<'o> {
     top: Box<dyn Layer + 'o>,
     /// The Content-Encoding, for messages.
@@ -144,7 +99,7 @@ impl<'o> Decoder<'o> {
         }
     }
 
-    fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
         self.fed |= !bytes.is_empty();
         // flate2 keeps its last output until the next write: flushing hands it
         // on now, so a stream shows as it comes.
@@ -152,7 +107,7 @@ impl<'o> Decoder<'o> {
         written.map_err(|e| self.failure(e))
     }
 
-    fn finish(&mut self) -> Result<(), Stop> {
+    pub fn finish(&mut self) -> Result<(), Stop> {
         // An empty body (a redirect's, say) is no stream at all, not a broken one.
         if !self.fed {
             return Ok(());

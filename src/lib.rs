@@ -83,11 +83,19 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
     }
     // For an https target the roots load while the name resolves; a redirect to
     // https loads them when it comes.
-    let mut roots = match plan.target.scheme {
+    let roots = match plan.target.scheme {
         Scheme::Https => Some(tls::RootsLoader::start(plan.tls.roots.clone())?),
         Scheme::Http => None,
     };
-    let result = fetch_with_retries(plan, clock, &mut out, report, &mut roots);
+    let mut running = Running {
+        plan,
+        clock,
+        out,
+        report,
+        roots,
+    };
+    let result = running.fetch_with_retries();
+    let Running { out, clock, .. } = running;
     // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
@@ -134,122 +142,131 @@ fn warn_unknown_variables(plan: &Plan) {
     let _ = std::io::stderr().write_all(line.as_bytes());
 }
 
-/// One fetch, and more as --retry allows while they fail.
-fn fetch_with_retries(
-    plan: &Plan,
-    clock: &mut Clock,
-    out: &mut Output,
-    report: &mut Report,
-    roots: &mut Option<tls::RootsLoader>,
-) -> Result<(), Stop> {
-    let mut result = fetch(plan, clock, out, report, roots);
-    while let Err(Stop::Failed(error)) = &result {
-        let Some(wait) = retry_wait(plan, clock, report, error) else {
-            break;
-        };
-        if !out.restart()? {
-            break; // bytes already reached the user: another attempt would repeat them
-        }
-        if !plan.report.silent {
-            let line = format!(
-                "fetch: attempt {} of {} in {:.1}s: {}\n",
-                report.figures().num_retries + 2,
-                plan.retry.count + 1,
-                wait.as_secs_f64(),
-                error.brief()
-            );
-            let _ = std::io::stderr().write_all(line.as_bytes());
-        }
-        std::thread::sleep(wait);
-        clock.new_connection();
-        report.retrying();
-        result = fetch(plan, clock, out, report, roots);
-    }
-    result
+/// A fetch under way: the plan, and what every step of it shares.
+struct Running<'a> {
+    plan: &'a Plan,
+    clock: &'a mut Clock,
+    out: Output,
+    report: &'a mut Report,
+    /// Loaded for the first https hop, and kept for the next ones.
+    roots: Option<tls::RootsLoader>,
 }
 
-/// What retries may still spend, or `None` when none is left.
-fn retry_budget(plan: &Plan, clock: &Clock, report: &Report) -> Option<retry::Budget> {
-    let retries = report.figures().num_retries;
-    if retries >= plan.retry.count {
-        return None;
-    }
-    // 1 s, doubling, at most 30 s.
-    let backoff = Duration::from_secs((1u64 << retries.min(5)).min(30));
-    let retry_limit = plan
-        .retry
-        .max_time
-        .and_then(|limit| clock.started().checked_add(limit));
-    // --max-time bounds the whole command, waits included (unlike curl's per attempt).
-    let until = [retry_limit, clock.total_deadline()]
-        .into_iter()
-        .flatten()
-        .min();
-    Some(retry::Budget {
-        default_wait: plan.retry.delay.unwrap_or(backoff),
-        until,
-    })
+/// One hop: where it goes, and what is sent there.
+struct Hop {
+    target: Target,
+    request: Request,
 }
 
-/// How long to wait before retrying after `error`, or `None` if no retry is due:
-/// retries used up, a failure that is not retried, or no time left for it.
-fn retry_wait(plan: &Plan, clock: &Clock, report: &Report, error: &Error) -> Option<Duration> {
-    // Decided when its head came, and its body left unwritten for it.
-    if let Error::RetryStatus { wait, .. } = error.unwrapped() {
-        return Some(*wait);
-    }
-    let budget = retry_budget(plan, clock, report)?;
-    match error.retry() {
-        RetryRule::Always => {}
-        RetryRule::IfRepeatable if plan.request.repeatable => {}
-        _ => return None,
-    }
-    match error.unwrapped() {
-        Error::HttpStatus { retry_after, .. } => budget.wait(*retry_after),
-        _ => budget.wait(None),
-    }
-}
-
-/// The rules of this attempt: with the retry budget when a "try again" status
-/// is to be retried rather than written (the exchange checks, when the status
-/// comes, that the output can still be taken back).
-fn attempt_rules(plan: &Plan, clock: &Clock, report: &Report) -> transfer::Rules {
-    let retry = retry_budget(plan, clock, report).filter(|_| plan.request.repeatable);
-    transfer::Rules {
-        retry,
-        ..plan.rules
-    }
-}
-
-/// One attempt: the target, and with -L every hop it is redirected to.
-fn fetch(
-    plan: &Plan,
-    clock: &mut Clock,
-    out: &mut Output,
-    report: &mut Report,
-    roots: &mut Option<tls::RootsLoader>,
-) -> Result<(), Stop> {
-    let mut hop = (plan.target.clone(), plan.request.clone());
-    let mut hops = vec![plan.target.url()];
-    let rules = attempt_rules(plan, clock, report);
-    loop {
-        let result = exchange(&hop, plan, &rules, clock, out, report, roots);
-        let redirect = match result {
-            Ok(Some(redirect)) => redirect,
-            Ok(None) => return Ok(()),
-            Err(Stop::Failed(error)) => {
-                let os_error = error.os_error().map(|n| format!(" (os error {n})"));
-                let os_error = os_error.unwrap_or_default();
-                report.step(format_args!("stopped: {error}{os_error}"));
-                return Err(after_redirect(error, &hops).into());
+impl Running<'_> {
+    /// One fetch, and more as --retry allows while they fail.
+    fn fetch_with_retries(&mut self) -> Result<(), Stop> {
+        let mut result = self.fetch();
+        while let Err(Stop::Failed(error)) = &result {
+            let Some(wait) = self.retry_wait(error) else {
+                break;
+            };
+            if !self.out.restart()? {
+                break; // bytes already reached the user: another attempt would repeat them
             }
-            Err(Stop::Quiet) => return Err(Stop::Quiet),
+            if !self.plan.report.silent {
+                let line = format!(
+                    "fetch: attempt {} of {} in {:.1}s: {}\n",
+                    self.report.figures().num_retries + 2,
+                    self.plan.retry.count + 1,
+                    wait.as_secs_f64(),
+                    error.brief()
+                );
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
+            std::thread::sleep(wait);
+            self.clock.new_connection();
+            self.report.retrying();
+            result = self.fetch();
+        }
+        result
+    }
+
+    /// What retries may still spend, or `None` when none is left.
+    fn retry_budget(&self) -> Option<retry::Budget> {
+        let (plan, clock) = (self.plan, &self.clock);
+        let retries = self.report.figures().num_retries;
+        if retries >= plan.retry.count {
+            return None;
+        }
+        // 1 s, doubling, at most 30 s.
+        let backoff = Duration::from_secs((1u64 << retries.min(5)).min(30));
+        let retry_limit = plan
+            .retry
+            .max_time
+            .and_then(|limit| clock.started().checked_add(limit));
+        // --max-time bounds the whole command, waits included (unlike curl's per attempt).
+        let until = [retry_limit, clock.total_deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        Some(retry::Budget {
+            default_wait: plan.retry.delay.unwrap_or(backoff),
+            until,
+        })
+    }
+
+    /// How long to wait before retrying after `error`, or `None` if no retry is
+    /// due: retries used up, a failure that is not retried, or no time left.
+    fn retry_wait(&self, error: &Error) -> Option<Duration> {
+        // Decided when its head came, and its body left unwritten for it.
+        if let Error::RetryStatus { wait, .. } = error.unwrapped() {
+            return Some(*wait);
+        }
+        let budget = self.retry_budget()?;
+        match error.retry() {
+            RetryRule::Always => {}
+            RetryRule::IfRepeatable if self.plan.request.repeatable => {}
+            _ => return None,
+        }
+        match error.unwrapped() {
+            Error::HttpStatus { retry_after, .. } => budget.wait(*retry_after),
+            _ => budget.wait(None),
+        }
+    }
+
+    /// The rules of this attempt: with the retry budget when a "try again"
+    /// status is to be retried rather than written (the exchange checks, when
+    /// the status comes, that the output can still be taken back).
+    fn attempt_rules(&self) -> transfer::Rules {
+        let repeatable = self.plan.request.repeatable;
+        transfer::Rules {
+            retry: self.retry_budget().filter(|_| repeatable),
+            ..self.plan.rules
+        }
+    }
+
+    /// One attempt: the target, and with -L every hop it is redirected to.
+    fn fetch(&mut self) -> Result<(), Stop> {
+        let mut hop = Hop {
+            target: self.plan.target.clone(),
+            request: self.plan.request.clone(),
         };
-        let Some(next) = next_hop(&hop, &redirect, plan, report, &mut hops)? else {
-            return Ok(());
-        };
-        hop = next;
-        clock.new_connection();
+        let mut hops = vec![self.plan.target.url()];
+        let rules = self.attempt_rules();
+        loop {
+            let redirect = match self.exchange(&hop, &rules) {
+                Ok(Some(redirect)) => redirect,
+                Ok(None) => return Ok(()),
+                Err(Stop::Failed(error)) => {
+                    let os_error = error.os_error().map(|n| format!(" (os error {n})"));
+                    let os_error = os_error.unwrap_or_default();
+                    self.report.step(format_args!("stopped: {error}{os_error}"));
+                    return Err(after_redirect(error, &hops).into());
+                }
+                Err(Stop::Quiet) => return Err(Stop::Quiet),
+            };
+            let Some(next) = self.next_hop(&hop, &redirect, &mut hops)? else {
+                return Ok(());
+            };
+            hop = next;
+            self.clock.new_connection();
+        }
     }
 }
 
@@ -266,134 +283,148 @@ fn after_redirect(error: Error, hops: &[String]) -> Error {
     }
 }
 
-/// Where a redirect goes, and the request for it; `None` when it is not
-/// followed (no -L: a success, with a note).
-fn next_hop(
-    (target, request): &(Target, Request),
-    redirect: &transfer::Redirect,
-    plan: &Plan,
-    report: &mut Report,
-    hops: &mut Vec<String>,
-) -> Result<Option<(Target, Request)>, Error> {
-    let next = target
-        .follow(&redirect.location)
-        .map_err(|why| Error::BadLocation {
-            from: target.url(),
-            location: escape::shown(&target::without_password(&redirect.location)),
-            why,
-        });
-    let shown_next = match &next {
-        Ok(next) => next.url(),
-        Err(_) => escape::shown(&target::without_password(&redirect.location)),
-    };
-    if !plan.follow.on {
-        report.not_followed(&shown_next);
-        if plan.report.redirect_note {
-            // "301 Moved Permanently", without the protocol version.
-            let status = redirect.status_line.split_once(' ').map_or("", |(_, s)| s);
-            let line =
-                format!("fetch: {status} \u{2192} {shown_next} (not followed; -L follows)\n");
-            let _ = std::io::stderr().write_all(line.as_bytes());
-        }
-        return Ok(None);
-    }
-    let next = next?;
-    if let Some(max) = plan.follow.max {
-        if report.figures().num_redirects >= max {
-            report.not_followed(&shown_next);
-            hops.push(shown_next);
-            return Err(Error::TooManyRedirects {
-                hops: std::mem::take(hops),
-                max,
+impl Running<'_> {
+    /// Where a redirect goes, and the request for it; `None` when it is not
+    /// followed (no -L: a success, with a note).
+    fn next_hop(
+        &mut self,
+        Hop { target, request }: &Hop,
+        redirect: &transfer::Redirect,
+        hops: &mut Vec<String>,
+    ) -> Result<Option<Hop>, Error> {
+        let (plan, report) = (self.plan, &mut *self.report);
+        let next = target
+            .follow(&redirect.location)
+            .map_err(|why| Error::BadLocation {
+                from: target.url(),
+                location: escape::shown(&target::without_password(&redirect.location)),
+                why,
             });
-        }
-    }
-    let same_origin = target.origin() == next.origin();
-    // --raw cannot be combined with -L, so the request has its parts.
-    let Some((request, dropped)) =
-        request.next_hop(redirect.status, &next, same_origin, plan.follow.trusted)
-    else {
-        return Ok(None);
-    };
-    if dropped && plan.follow.trusted {
-        report.step(format_args!(
-            "the URL's credentials not sent to another origin: they belong to the URL's own"
-        ));
-    } else if dropped {
-        report.step(format_args!(
-            "credentials (Authorization, Cookie) not sent to another origin; --location-trusted sends them"
-        ));
-    }
-    report.redirected(&redirect.status_line, &shown_next);
-    hops.push(shown_next);
-    Ok(Some((next, request)))
-}
-
-/// One hop: resolve, connect, TLS for https, then the exchange.
-fn exchange(
-    (target, request): &(Target, Request),
-    plan: &Plan,
-    rules: &transfer::Rules,
-    clock: &Clock,
-    out: &mut Output,
-    report: &mut Report,
-    roots: &mut Option<tls::RootsLoader>,
-) -> Result<Option<transfer::Redirect>, Stop> {
-    let proxy = match plan.proxies.route(target) {
-        Ok(proxy) => proxy,
-        Err((skipped, why)) => {
-            report.step(format_args!("not via proxy {}: {why}", skipped.named()));
-            None
-        }
-    };
-    let (host, port) = match proxy {
-        Some(proxy) => {
-            report.step(format_args!("via proxy {}", proxy.named()));
-            (&proxy.host, proxy.port)
-        }
-        None => (&target.host, target.port),
-    };
-    // On the way to a proxy, a failure keeps its class and names the proxy.
-    let named = |error: Error| match proxy {
-        Some(proxy) => Error::Proxy {
-            proxy: proxy.named(),
-            source: Box::new(error),
-        },
-        None => error,
-    };
-    if let target::Host::Name(name) = host {
-        report.resolving(name);
-    }
-    let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
-    report.resolved();
-    let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;
-    let mut tcp = stream::Tcp::new(stream, clock);
-    if target.scheme == Scheme::Http {
-        let through;
-        let request = match proxy {
-            Some(proxy) => {
-                through = request.through_proxy(target, proxy.authorization()?);
-                &through
-            }
-            None => request,
+        let shown_next = match &next {
+            Ok(next) => next.url(),
+            Err(_) => escape::shown(&target::without_password(&redirect.location)),
         };
-        return transfer::exchange(&mut tcp, addr, clock, (request, rules), out, report);
+        if !plan.follow.on {
+            report.not_followed(&shown_next);
+            if plan.report.redirect_note {
+                // "301 Moved Permanently", without the protocol version.
+                let status = redirect.status_line.split_once(' ').map_or("", |(_, s)| s);
+                let line =
+                    format!("fetch: {status} \u{2192} {shown_next} (not followed; -L follows)\n");
+                let _ = std::io::stderr().write_all(line.as_bytes());
+            }
+            return Ok(None);
+        }
+        let next = next?;
+        if let Some(max) = plan.follow.max {
+            if report.figures().num_redirects >= max {
+                report.not_followed(&shown_next);
+                hops.push(shown_next);
+                return Err(Error::TooManyRedirects {
+                    hops: std::mem::take(hops),
+                    max,
+                });
+            }
+        }
+        let same_origin = target.origin() == next.origin();
+        // --raw cannot be combined with -L, so the request has its parts.
+        let Some((request, dropped)) =
+            request.next_hop(redirect.status, &next, same_origin, plan.follow.trusted)
+        else {
+            return Ok(None);
+        };
+        if dropped && plan.follow.trusted {
+            report.step(format_args!(
+                "the URL's credentials not sent to another origin: they belong to the URL's own"
+            ));
+        } else if dropped {
+            report.step(format_args!(
+                "credentials (Authorization, Cookie) not sent to another origin; --location-trusted sends them"
+            ));
+        }
+        report.redirected(&redirect.status_line, &shown_next);
+        hops.push(shown_next);
+        Ok(Some(Hop {
+            target: next,
+            request,
+        }))
     }
-    if let Some(proxy) = proxy {
-        proxy.tunnel(&mut tcp, target, report)?;
+
+    /// One hop: resolve, connect, TLS for https, then the exchange.
+    fn exchange(
+        &mut self,
+        Hop { target, request }: &Hop,
+        rules: &transfer::Rules,
+    ) -> Result<Option<transfer::Redirect>, Stop> {
+        let (plan, clock, out) = (self.plan, &*self.clock, &mut self.out);
+        let (report, roots) = (&mut *self.report, &mut self.roots);
+        let proxy = match plan.proxies.route(target) {
+            Ok(proxy) => proxy,
+            Err((skipped, why)) => {
+                report.step(format_args!("not via proxy {}: {why}", skipped.named()));
+                None
+            }
+        };
+        let (host, port) = match proxy {
+            Some(proxy) => {
+                report.step(format_args!("via proxy {}", proxy.named()));
+                (&proxy.host, proxy.port)
+            }
+            None => (&target.host, target.port),
+        };
+        // On the way to a proxy, a failure keeps its class and names the proxy.
+        let named = |error: Error| match proxy {
+            Some(proxy) => Error::Proxy {
+                proxy: proxy.named(),
+                source: Box::new(error),
+            },
+            None => error,
+        };
+        if let target::Host::Name(name) = host {
+            report.resolving(name);
+        }
+        let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
+        report.resolved();
+        let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;
+        let mut tcp = stream::Tcp::new(stream, clock);
+        if target.scheme == Scheme::Http {
+            let through;
+            let request = match proxy {
+                Some(proxy) => {
+                    through = request.through_proxy(target, proxy.authorization()?);
+                    &through
+                }
+                None => request,
+            };
+            let exchange = transfer::Exchange {
+                request,
+                rules,
+                addr,
+                clock,
+            };
+            return transfer::exchange(&mut tcp, &exchange, out, report);
+        }
+        if let Some(proxy) = proxy {
+            proxy.tunnel(&mut tcp, target, report)?;
+        }
+        let loader = match roots {
+            Some(loader) => loader,
+            None => roots.insert(tls::RootsLoader::start(plan.tls.roots.clone())?),
+        };
+        let how = tls::Handshake {
+            host: &target.host,
+            addr,
+            roots: loader.get()?,
+            insecure: plan.tls.insecure,
+            silent: plan.report.silent,
+        };
+        let mut tls = tls::secure(tcp, &how, clock, report)?;
+        let exchange = transfer::Exchange {
+            request,
+            rules,
+            addr,
+            clock,
+        };
+        transfer::exchange(&mut tls, &exchange, out, report)
     }
-    let exchange = (request, rules);
-    let loader = match roots {
-        Some(loader) => loader,
-        None => roots.insert(tls::RootsLoader::start(plan.tls.roots.clone())?),
-    };
-    let how = tls::Handshake {
-        host: &target.host,
-        addr,
-        roots: loader.get()?,
-        insecure: plan.tls.insecure,
-        silent: plan.report.silent,
-    };
-    let mut tls = tls::secure(tcp, &how, clock, report)?;
-    transfer::exchange(&mut tls, addr, clock, exchange, out, report)
 }

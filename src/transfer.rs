@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use crate::body::{self, Body, BodyError, Refusal};
 use crate::clock::Clock;
-use crate::decode::{self, BodyWriter, Coding, Decoder};
+use crate::decode::{self, BodyOutput, Coding, Decoder};
 use crate::duration::Elapsed;
 use crate::error::{Error, Received, Stop};
-use crate::output::Output;
+use crate::output::{Encoded, Output};
 use crate::payload::Piece;
 use crate::report::Report;
 use crate::request::Request;
@@ -136,14 +136,27 @@ impl Link<'_> {
     }
 }
 
+/// What one exchange needs besides its stream, its output and its report.
+pub struct Exchange<'a> {
+    pub request: &'a Request,
+    pub rules: &'a Rules,
+    /// The address the stream is connected to, for messages.
+    pub addr: SocketAddr,
+    pub clock: &'a Clock,
+}
+
 pub fn exchange(
     stream: &mut dyn Stream,
-    addr: SocketAddr,
-    clock: &Clock,
-    (request, rules): (&Request, &Rules),
+    how: &Exchange,
     out: &mut Output,
     report: &mut Report,
 ) -> Result<Option<Redirect>, Stop> {
+    let Exchange {
+        request,
+        rules,
+        addr,
+        clock,
+    } = *how;
     let mut link = Link {
         stream,
         addr,
@@ -267,14 +280,13 @@ fn start_body(
         let empty = body::Framing::Length { left: 0, total: 0 };
         return Ok((Body::new(empty, None, false), None));
     }
-    let undecoded = if rules.decode {
-        Vec::new()
-    } else {
-        head.content_codings.clone()
+    let undecoded = match rules.decode {
+        true => None,
+        false => left_encoded(&head.content_codings),
     };
     match admit(head, rules, addr, elapsed) {
         Ok((body, codings)) => {
-            out.set_body_coding(&undecoded);
+            out.set_body_coding(undecoded);
             // Decoded, the body is longer than announced, by an unknown amount.
             out.set_body_length(body.announced().filter(|_| codings.is_none()));
             Ok((body, codings))
@@ -557,6 +569,20 @@ fn admit(
     Ok((Body::new(framing, limit, rules.raw), codings))
 }
 
+/// A Content-Encoding left on the body (no --compressed), and whether
+/// --compressed could undo it, for the binary guard's note.
+fn left_encoded(listed: &[String]) -> Option<Encoded> {
+    let decodable = match decode::codings(listed) {
+        Ok(codings) if codings.is_empty() => return None,
+        Ok(_) => true,
+        Err(_) => false,
+    };
+    Some(Encoded {
+        listed: listed.join(", "),
+        decodable,
+    })
+}
+
 /// With --compressed, the codings to undo, if any; a coding fetch does not know
 /// ends the exchange, as the bytes would not be what the user asked for.
 fn content_codings(
@@ -765,6 +791,50 @@ fn head_error(addr: SocketAddr, error: HeadError, received: &[u8]) -> Error {
     }
 }
 
+/// The output takes decoded bytes as it takes any body bytes.
+impl BodyOutput for Output {
+    fn write_body(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        Output::write_body(self, bytes)
+    }
+}
+
+/// Where body bytes go: to the output as they are, or through the decoders.
+pub enum BodyWriter<'o> {
+    Plain(&'o mut Output),
+    Decoded(Decoder<'o>),
+}
+
+impl BodyWriter<'_> {
+    pub fn write(&mut self, bytes: &[u8]) -> Result<(), Stop> {
+        match self {
+            BodyWriter::Plain(out) => out.write_body(bytes),
+            BodyWriter::Decoded(decoder) => decoder.write(bytes),
+        }
+    }
+
+    /// The body is complete: a decoder must have seen its stream's end.
+    pub fn finish(&mut self) -> Result<(), Stop> {
+        match self {
+            BodyWriter::Plain(_) => Ok(()),
+            BodyWriter::Decoded(decoder) => decoder.finish(),
+        }
+    }
+
+    /// splice moves bytes past fetch, so only bytes that need no decoding.
+    pub fn splice_target(&self) -> Option<BorrowedFd<'_>> {
+        match self {
+            BodyWriter::Plain(out) => out.splice_target(),
+            BodyWriter::Decoded(_) => None,
+        }
+    }
+
+    pub fn spliced(&mut self, count: usize) {
+        if let BodyWriter::Plain(out) = self {
+            out.spliced(count);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -804,14 +874,13 @@ mod tests {
         };
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);
-        let result = super::exchange(
-            &mut stream,
+        let how = Exchange {
+            request: &request,
+            rules: &rules,
             addr,
-            &clock,
-            (&request, &rules),
-            &mut out,
-            &mut report,
-        );
+            clock: &clock,
+        };
+        let result = super::exchange(&mut stream, &how, &mut out, &mut report);
         let Err(Stop::Failed(error)) = result else {
             panic!("expected a failure, got {result:?}");
         };

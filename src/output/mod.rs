@@ -22,6 +22,14 @@ use sink::Sink;
 
 pub use sink::PIPE_SIZE;
 
+/// A Content-Encoding left on the body (fetch did not decode it): the binary
+/// guard's note names it, and says whether --compressed would undo it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Encoded {
+    pub listed: String,
+    pub decodable: bool,
+}
+
 pub struct Output {
     sink: Sink,
     /// -D: every response head goes here too, as received.
@@ -37,7 +45,7 @@ pub struct Output {
     resumed: Option<u64>,
     /// The body's Content-Encoding, when it reaches the output undecoded, and
     /// whether --compressed would decode it.
-    body_coding: Option<(String, bool)>,
+    body_coding: Option<Encoded>,
 }
 
 impl Output {
@@ -172,12 +180,8 @@ impl Output {
     /// The body comes with this Content-Encoding, not undone: the binary note says so.
     /// Compressed bytes are binary whatever they hold (br may have no NUL in
     /// its first KiB): on a terminal, the first of them stops the body.
-    pub fn set_body_coding(&mut self, codings: &[String]) {
-        self.body_coding = match crate::decode::codings(codings) {
-            Ok(known) if known.is_empty() => None,
-            Ok(_) => Some((codings.join(", "), true)),
-            Err(_) => Some((codings.join(", "), false)),
-        };
+    pub fn set_body_coding(&mut self, coding: Option<Encoded>) {
+        self.body_coding = coding;
     }
 
     /// Readies the output for another attempt: `false` when bytes already reached
@@ -281,10 +285,11 @@ impl Output {
     }
 
     fn note_suppressed(&self) {
-        if let Some(line) = self
-            .guard
-            .note(self.body_coding.as_ref().map(|(c, d)| (c.as_str(), *d)))
-        {
+        if let Some(line) = self.guard.note(
+            self.body_coding
+                .as_ref()
+                .map(|c| (c.listed.as_str(), c.decodable)),
+        ) {
             let _ = io::stderr().write_all(line.as_bytes());
         }
     }
