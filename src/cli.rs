@@ -506,12 +506,11 @@ impl Args {
                 headers.push(("Content-Length".into(), body.len().to_string()));
             }
         }
-        let request = Request::new(
-            (&method, natural),
-            target,
-            headers,
-            body.unwrap_or_default(),
-        );
+        let method = request::Method {
+            sent: &method,
+            natural,
+        };
+        let request = Request::new(method, target, headers, body.unwrap_or_default());
         // -u's credentials may follow a redirect with --location-trusted; the
         // URL's belong to its origin.
         Ok(match (&self.user, &target.credentials) {

@@ -1,5 +1,6 @@
 //! Name resolution and TCP connect, all within one deadline.
 
+use std::fmt;
 use std::io;
 use std::net::{IpAddr, SocketAddr, TcpStream, ToSocketAddrs};
 use std::sync::mpsc;
@@ -10,7 +11,8 @@ use anyhow::Context;
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::clock::Clock;
-use crate::error::{Attempt, Error, Outcome};
+use crate::duration::Elapsed;
+use crate::error::{Class, Error};
 use crate::report::Report;
 use crate::target::Host;
 
@@ -374,9 +376,172 @@ fn classify(e: &io::Error) -> Outcome {
     }
 }
 
+/// Refused, unreachable or silent: decided here only, from what each address did.
+/// Any refusal means something answered (exit 7); only silence everywhere is a
+/// time-out (28).
+pub fn connect_class(attempts: &[Attempt]) -> Class {
+    if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
+        Class::Refused
+    } else if attempts
+        .iter()
+        .any(|a| matches!(a.outcome, Outcome::Unreachable(_)))
+    {
+        Class::Unreachable
+    } else {
+        Class::ConnectTimeout
+    }
+}
+
+/// What happened to one address during connect.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attempt {
+    pub addr: SocketAddr,
+    pub outcome: Outcome,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    Refused,
+    Unreachable(String),
+    TimedOut,
+    /// The deadline had passed before this address could be tried.
+    NotTried,
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Refused => f.write_str("connection refused"),
+            Outcome::Unreachable(why) => write!(f, "unreachable: {why}"),
+            Outcome::TimedOut => f.write_str("no answer"),
+            Outcome::NotTried => f.write_str("not tried"),
+        }
+    }
+}
+
+impl Outcome {
+    /// What this outcome usually means.
+    fn hint(&self) -> &'static str {
+        match self {
+            Outcome::Refused => "nothing is listening on that port",
+            Outcome::Unreachable(_) => "check the address and the network",
+            Outcome::TimedOut => "packets dropped by a firewall, or the host is down",
+            Outcome::NotTried => "the deadline was reached first",
+        }
+    }
+
+    /// The outcome with the addresses it befell: "connection refused by A and B".
+    fn with_addresses(&self, addrs: &str) -> String {
+        match self {
+            Outcome::Refused => format!("connection refused by {addrs}"),
+            Outcome::Unreachable(why) => format!("{addrs} unreachable: {why}"),
+            Outcome::TimedOut => format!("no answer from {addrs}"),
+            Outcome::NotTried => format!("{addrs} not tried"),
+        }
+    }
+}
+
+/// Each outcome once, in the order first seen, with its addresses and its hint.
+pub(crate) fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
+    let verb = match connect_class(attempts) {
+        Class::Refused | Class::Unreachable => "could not connect to",
+        _ => "connect timed out to",
+    };
+    if let [one] = attempts {
+        let (addr, outcome) = (one.addr, &one.outcome);
+        return format!(
+            "{verb} {addr} after {elapsed}: {outcome} ({})",
+            outcome.hint()
+        );
+    }
+    let mut outcomes: Vec<&Outcome> = Vec::new();
+    for attempt in attempts {
+        if !outcomes.contains(&&attempt.outcome) {
+            outcomes.push(&attempt.outcome);
+        }
+    }
+    let parts: Vec<String> = outcomes
+        .iter()
+        .map(|outcome| {
+            let addrs: Vec<String> = attempts
+                .iter()
+                .filter(|a| a.outcome == **outcome)
+                .map(|a| a.addr.to_string())
+                .collect();
+            let addrs = listed(&addrs);
+            format!("{} ({})", outcome.with_addresses(&addrs), outcome.hint())
+        })
+        .collect();
+    format!(
+        "{verb} any of {} addresses after {elapsed}: {}",
+        attempts.len(),
+        parts.join("; ")
+    )
+}
+
+/// `A`, `A and B`, `A, B and C`.
+fn listed(items: &[String]) -> String {
+    match items {
+        [] => String::new(),
+        [one] => one.clone(),
+        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn local() -> SocketAddr {
+        "127.0.0.1:8080".parse().unwrap()
+    }
+
+    #[test]
+    fn refused_beats_unreachable_beats_silence() {
+        let attempt = |outcome| Attempt {
+            addr: local(),
+            outcome,
+        };
+        let silent = attempt(Outcome::TimedOut);
+        let unreachable = attempt(Outcome::Unreachable("no route".into()));
+        let refused = attempt(Outcome::Refused);
+        assert_eq!(
+            connect_class(std::slice::from_ref(&silent)),
+            Class::ConnectTimeout
+        );
+        assert_eq!(
+            connect_class(&[silent.clone(), unreachable.clone()]),
+            Class::Unreachable
+        );
+        assert_eq!(
+            connect_class(&[unreachable, refused, silent]),
+            Class::Refused
+        );
+    }
+
+    #[test]
+    fn connect_message_lists_every_address() {
+        let v6: SocketAddr = "[::1]:9".parse().unwrap();
+        let error = Error::Connect {
+            attempts: vec![
+                Attempt {
+                    addr: v6,
+                    outcome: Outcome::TimedOut,
+                },
+                Attempt {
+                    addr: local(),
+                    outcome: Outcome::Refused,
+                },
+            ],
+            elapsed: Elapsed(Duration::from_millis(20)),
+        };
+        assert_eq!(
+            error.to_string(),
+            "could not connect to any of 2 addresses after 20ms: no answer from [::1]:9 \
+             (packets dropped by a firewall, or the host is down); connection refused by \
+             127.0.0.1:8080 (nothing is listening on that port)"
+        );
+    }
 
     fn addrs(list: &[&str]) -> Vec<SocketAddr> {
         list.iter().map(|a| a.parse().unwrap()).collect()

@@ -6,6 +6,8 @@
 
 use std::fmt;
 
+use crate::connect::{Attempt, connect_class, connect_message};
+
 use crate::duration::Elapsed;
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -172,22 +174,6 @@ classes! {
     ProxyResolve => 5, "proxy_resolve", Always;
     ProxyRefused => 7, "proxy_refused", Always;
     TooManyRedirects => 47, "too_many_redirects", Never;
-}
-
-/// Refused, unreachable or silent: decided here only, from what each address did.
-/// Any refusal means something answered (exit 7); only silence everywhere is a
-/// time-out (28).
-pub fn connect_class(attempts: &[Attempt]) -> Class {
-    if attempts.iter().any(|a| a.outcome == Outcome::Refused) {
-        Class::Refused
-    } else if attempts
-        .iter()
-        .any(|a| matches!(a.outcome, Outcome::Unreachable(_)))
-    {
-        Class::Unreachable
-    } else {
-        Class::ConnectTimeout
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -651,55 +637,6 @@ pub enum TimeLimit {
     Total(Duration),
 }
 
-/// What happened to one address during connect.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Attempt {
-    pub addr: SocketAddr,
-    pub outcome: Outcome,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    Refused,
-    Unreachable(String),
-    TimedOut,
-    /// The deadline had passed before this address could be tried.
-    NotTried,
-}
-
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Outcome::Refused => f.write_str("connection refused"),
-            Outcome::Unreachable(why) => write!(f, "unreachable: {why}"),
-            Outcome::TimedOut => f.write_str("no answer"),
-            Outcome::NotTried => f.write_str("not tried"),
-        }
-    }
-}
-
-impl Outcome {
-    /// What this outcome usually means.
-    fn hint(&self) -> &'static str {
-        match self {
-            Outcome::Refused => "nothing is listening on that port",
-            Outcome::Unreachable(_) => "check the address and the network",
-            Outcome::TimedOut => "packets dropped by a firewall, or the host is down",
-            Outcome::NotTried => "the deadline was reached first",
-        }
-    }
-
-    /// The outcome with the addresses it befell: "connection refused by A and B".
-    fn with_addresses(&self, addrs: &str) -> String {
-        match self {
-            Outcome::Refused => format!("connection refused by {addrs}"),
-            Outcome::Unreachable(why) => format!("{addrs} unreachable: {why}"),
-            Outcome::TimedOut => format!("no answer from {addrs}"),
-            Outcome::NotTried => format!("{addrs} not tried"),
-        }
-    }
-}
-
 /// " after 5ms", when the time is known.
 fn after(elapsed: &Option<Elapsed>) -> String {
     elapsed.map_or(String::new(), |e| format!(" after {e}"))
@@ -711,53 +648,6 @@ pub fn io_text(error: &std::io::Error) -> String {
     match text.rsplit_once(" (os error ") {
         Some((words, number)) if number.ends_with(')') => words.to_string(),
         _ => text,
-    }
-}
-
-/// Each outcome once, in the order first seen, with its addresses and its hint.
-fn connect_message(attempts: &[Attempt], elapsed: Elapsed) -> String {
-    let verb = match connect_class(attempts) {
-        Class::Refused | Class::Unreachable => "could not connect to",
-        _ => "connect timed out to",
-    };
-    if let [one] = attempts {
-        let (addr, outcome) = (one.addr, &one.outcome);
-        return format!(
-            "{verb} {addr} after {elapsed}: {outcome} ({})",
-            outcome.hint()
-        );
-    }
-    let mut outcomes: Vec<&Outcome> = Vec::new();
-    for attempt in attempts {
-        if !outcomes.contains(&&attempt.outcome) {
-            outcomes.push(&attempt.outcome);
-        }
-    }
-    let parts: Vec<String> = outcomes
-        .iter()
-        .map(|outcome| {
-            let addrs: Vec<String> = attempts
-                .iter()
-                .filter(|a| a.outcome == **outcome)
-                .map(|a| a.addr.to_string())
-                .collect();
-            let addrs = listed(&addrs);
-            format!("{} ({})", outcome.with_addresses(&addrs), outcome.hint())
-        })
-        .collect();
-    format!(
-        "{verb} any of {} addresses after {elapsed}: {}",
-        attempts.len(),
-        parts.join("; ")
-    )
-}
-
-/// `A`, `A and B`, `A, B and C`.
-fn listed(items: &[String]) -> String {
-    match items {
-        [] => String::new(),
-        [one] => one.clone(),
-        [rest @ .., last] => format!("{} and {last}", rest.join(", ")),
     }
 }
 
@@ -847,6 +737,7 @@ fn response_timeout_message(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::connect::Outcome;
     use std::collections::HashSet;
     use std::io;
 
@@ -1045,29 +936,6 @@ mod tests {
     }
 
     #[test]
-    fn refused_beats_unreachable_beats_silence() {
-        let attempt = |outcome| Attempt {
-            addr: addr(),
-            outcome,
-        };
-        let silent = attempt(Outcome::TimedOut);
-        let unreachable = attempt(Outcome::Unreachable("no route".into()));
-        let refused = attempt(Outcome::Refused);
-        assert_eq!(
-            connect_class(std::slice::from_ref(&silent)),
-            Class::ConnectTimeout
-        );
-        assert_eq!(
-            connect_class(&[silent.clone(), unreachable.clone()]),
-            Class::Unreachable
-        );
-        assert_eq!(
-            connect_class(&[unreachable, refused, silent]),
-            Class::Refused
-        );
-    }
-
-    #[test]
     fn readme_table_lists_every_exit_code() {
         let readme = include_str!("../README.md");
         for (code, _) in EXIT_CODES {
@@ -1083,29 +951,5 @@ mod tests {
         for error in one_of_each() {
             assert!(!error.to_string().contains('\n'), "{error}");
         }
-    }
-
-    #[test]
-    fn connect_message_lists_every_address() {
-        let v6: SocketAddr = "[::1]:9".parse().unwrap();
-        let error = Error::Connect {
-            attempts: vec![
-                Attempt {
-                    addr: v6,
-                    outcome: Outcome::TimedOut,
-                },
-                Attempt {
-                    addr: addr(),
-                    outcome: Outcome::Refused,
-                },
-            ],
-            elapsed: Elapsed(Duration::from_millis(20)),
-        };
-        assert_eq!(
-            error.to_string(),
-            "could not connect to any of 2 addresses after 20ms: no answer from [::1]:9 \
-             (packets dropped by a firewall, or the host is down); connection refused by \
-             127.0.0.1:8080 (nothing is listening on that port)"
-        );
     }
 }

@@ -54,17 +54,35 @@ const CREDENTIALS: [&str; 3] = ["authorization", "cookie", "proxy-authorization"
 /// Headers that describe the body: they go when the body goes.
 const BODY_HEADERS: [&str; 2] = ["content-length", "content-type"];
 
+/// The request's method: as sent, and as it would be without -X (GET, HEAD
+/// with -I, POST with a body), which a redirect other than 307 and 308 starts
+/// from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Method<'a> {
+    pub sent: &'a str,
+    pub natural: &'a str,
+}
+
+impl<'a> Method<'a> {
+    /// A method the flags chose themselves, with no -X.
+    pub fn natural(method: &'a str) -> Method<'a> {
+        Method {
+            sent: method,
+            natural: method,
+        }
+    }
+}
+
 impl Request {
-    /// `method` as sent, `natural` as it would be without -X.
     pub fn new(
-        (method, natural): (&str, &str),
+        method: Method,
         target: &Target,
         headers: Vec<(String, String)>,
         body: Payload,
     ) -> Request {
         let parts = Parts {
-            method: method.to_string(),
-            natural: natural.to_string(),
+            method: method.sent.to_string(),
+            natural: method.natural.to_string(),
             headers,
             body,
             url_credentials: false,
@@ -293,7 +311,7 @@ mod tests {
     fn get_request_is_exactly_as_documented() {
         let target = Target::parse(b"example.test:8080", Some(b"/x?y")).unwrap();
         let bytes = Request::new(
-            ("GET", "GET"),
+            Method::natural("GET"),
             &target,
             default_headers(&target),
             Payload::default(),
@@ -357,8 +375,14 @@ mod tests {
     #[test]
     fn head_and_repeatable_are_decided_from_the_method() {
         let target = Target::parse(b"h", None).unwrap();
-        let built =
-            |method| Request::new((method, method), &target, Vec::new(), Payload::default());
+        let built = |method| {
+            Request::new(
+                Method::natural(method),
+                &target,
+                Vec::new(),
+                Payload::default(),
+            )
+        };
         assert!(built("HEAD").is_head && built("HEAD").repeatable);
         assert!(!built("GET").is_head && built("GET").repeatable);
         assert!(!built("POST").repeatable && !built("DELETE").repeatable);
@@ -377,7 +401,7 @@ mod tests {
             ("Content-Length".into(), "3".into()),
         ];
         let post = Request::new(
-            ("POST", "POST"),
+            Method::natural("POST"),
             &from,
             headers.clone(),
             Payload::from_bytes(b"a=1".to_vec()),
@@ -405,14 +429,22 @@ mod tests {
         }
         // -X PUT: kept on 307 and 308 only; else what the request is without -X.
         let put = Request::new(
-            ("PUT", "GET"),
+            Method {
+                sent: "PUT",
+                natural: "GET",
+            },
             &from,
             vec![("Host".into(), "a.test".into())],
             Payload::default(),
         );
         assert!(hop(&put, 301).starts_with("GET /next"));
         assert!(hop(&put, 307).starts_with("PUT /next"));
-        let head = Request::new(("HEAD", "HEAD"), &from, Vec::new(), Payload::default());
+        let head = Request::new(
+            Method::natural("HEAD"),
+            &from,
+            Vec::new(),
+            Payload::default(),
+        );
         assert!(hop(&head, 303).starts_with("HEAD /next"));
         assert!(
             Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec())
@@ -431,7 +463,7 @@ mod tests {
             ("cookie".into(), "s=1".into()),
             ("X-Other".into(), "kept".into()),
         ];
-        let get = Request::new(("GET", "GET"), &from, headers, Payload::default());
+        let get = Request::new(Method::natural("GET"), &from, headers, Payload::default());
         let (elsewhere, dropped) = get.next_hop(302, &to, false, false).unwrap();
         assert!(dropped);
         assert_eq!(
