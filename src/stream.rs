@@ -44,12 +44,6 @@ pub trait Stream: Read + Write {
 
     /// The response is complete: say goodbye (TLS sends its close_notify).
     fn finish(&mut self) {}
-
-    /// Whether a close without warning can cut a body short unseen: TLS has
-    /// close_notify to tell a true end from a truncation; plain TCP does not.
-    fn truncation_matters(&self) -> bool {
-        false
-    }
 }
 
 /// Why a stream operation failed, as the transfer reports it.
@@ -107,8 +101,13 @@ impl From<Expired> for io::Error {
     }
 }
 
-/// How a splice ended, when it did not move bytes.
+/// How a splice ended, when it did not move bytes. (Without the Linux fast
+/// paths nothing splices, but the body loop still asks.)
 #[derive(Debug)]
+#[cfg_attr(
+    not(all(target_os = "linux", feature = "linux-fast-paths")),
+    allow(dead_code)
+)]
 pub enum Spliced {
     Failed(Failure),
     /// The reader of the pipe went away.

@@ -323,10 +323,6 @@ impl Stream for Tls<'_> {
         self.conn.send_close_notify();
         let _ = self.flush();
     }
-
-    fn truncation_matters(&self) -> bool {
-        true
-    }
 }
 
 /// The roots, loaded on a thread started before resolving, so that parsing the
