@@ -1,0 +1,351 @@
+//! The request, built from the arguments: method, headers, and the body from
+//! -d, --data-urlencode, -G, --json, -F, @FILE and standard input, read here,
+//! in the plan step, never during clap's parsing.
+
+use std::ffi::OsString;
+
+use super::Args;
+use crate::error::{Error, io_text};
+use crate::payload::Payload;
+use crate::request::{self, Request};
+use crate::target::Target;
+
+const JSON_TYPE: &str = "application/json";
+
+impl Args {
+    /// The request, built whole: from the flags, or verbatim from stdin (--raw).
+    pub(super) fn request(&self, target: &Target, resume: Option<u64>) -> Result<Request, Error> {
+        if self.raw {
+            return self.raw_request(target);
+        }
+        let (body, content_type) = self.body()?;
+        let (body, target) = self.get_query(body, target)?;
+        let target = &target;
+        let natural = match () {
+            _ if self.head => "HEAD",
+            _ if body.is_some() => "POST",
+            _ => "GET",
+        };
+        let method = match &self.method {
+            Some(method) => request::parse_method(method).map_err(Error::Usage)?,
+            None => natural.to_string(),
+        };
+        let mut defaults =
+            self.default_headers(target, body.as_ref().map(|_| content_type.as_str()));
+        if let Some(offset) = resume {
+            defaults.push(("Range".into(), format!("bytes={offset}-")));
+        }
+        if let Some(credentials) = self.credentials(target)? {
+            defaults.push(("Authorization".into(), credentials));
+        }
+        let mut headers = request::merge_headers(defaults, self.user_headers()?);
+        if !self.form.is_empty() {
+            with_boundary(&mut headers, &content_type);
+        }
+        if let Some(body) = &body {
+            // The length the user gave, if any, is theirs to get wrong (as with curl).
+            if !headers
+                .iter()
+                .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
+            {
+                headers.push(("Content-Length".into(), body.len().to_string()));
+            }
+        }
+        let method = request::Method {
+            sent: &method,
+            natural,
+        };
+        let request = Request::new(method, target, headers, body.unwrap_or_default());
+        // -u's credentials may follow a redirect with --location-trusted; the
+        // URL's belong to its origin.
+        Ok(match (&self.user, &target.credentials) {
+            (None, Some(_)) => request.with_url_credentials(),
+            _ => request,
+        })
+    }
+
+    /// --raw: standard input, verbatim, is the whole request.
+    fn raw_request(&self, target: &Target) -> Result<Request, Error> {
+        if self.path.is_some() || target.path != "/" {
+            return Err(Error::Usage(
+                "--raw sends standard input as the whole request: give no PATH".into(),
+            ));
+        }
+        let bytes = read_data(std::ffi::OsStr::new("@-"))?;
+        if bytes.is_empty() {
+            return Err(Error::Usage(
+                "--raw needs the request on standard input, and it was empty".into(),
+            ));
+        }
+        Ok(Request::raw(bytes))
+    }
+
+    /// -G: the data goes in the query string of a GET (or HEAD with -I), and
+    /// there is no body.
+    fn get_query(
+        &self,
+        body: Option<Payload>,
+        target: &Target,
+    ) -> Result<(Option<Payload>, Target), Error> {
+        let (body, path) = match (self.get, body) {
+            (true, Some(data)) => {
+                let joiner = if target.path.contains('?') { "&" } else { "?" };
+                let data = data.to_vec().map_err(|e| {
+                    Error::Usage(format!("cannot read the -d data: {}", io_text(&e)))
+                })?;
+                (None, format!("{}{joiner}{}", target.path, query(&data)?))
+            }
+            (_, body) => (body, target.path.clone()),
+        };
+        let target = Target {
+            path,
+            ..target.clone()
+        };
+        Ok((body, target))
+    }
+
+    /// The body (-d and --data-urlencode joined with &, --json, or -F) and its type.
+    fn body(&self) -> Result<(Option<Payload>, String), Error> {
+        if !self.json.is_empty() {
+            // Repeated, the pieces are joined as they are (curl's rule).
+            let mut body = Payload::default();
+            for json in &self.json {
+                body.append(data_payload(json)?);
+            }
+            return Ok((Some(body), JSON_TYPE.into()));
+        }
+        if !self.form.is_empty() {
+            let fields: Vec<_> = self.form.iter().map(|f| crate::form::parse(f)).collect();
+            let fields = fields.into_iter().collect::<Result<Vec<_>, _>>();
+            let (body, content_type) = crate::form::body(&fields.map_err(Error::Usage)?)
+                .map_err(|e| Error::Usage(format!("cannot make the -F form: {e}")))?;
+            return Ok((Some(body), content_type));
+        }
+        if self.data_parts.is_empty() {
+            return Ok((None, request::FORM_TYPE.into()));
+        }
+        let mut body = Payload::default();
+        for (i, (encode, value)) in self.data_parts.iter().enumerate() {
+            if i > 0 {
+                body.push_bytes(b"&");
+            }
+            if *encode {
+                body.push_bytes(&urlencoded(value)?);
+            } else {
+                body.append(data_payload(value)?);
+            }
+        }
+        Ok((Some(body), request::FORM_TYPE.into()))
+    }
+
+    fn default_headers(&self, target: &Target, body_type: Option<&str>) -> Vec<(String, String)> {
+        let mut defaults = request::default_headers(target);
+        if let Some(content_type) = body_type {
+            // As curl does: without it, web frameworks see an empty form.
+            defaults.push(("Content-Type".into(), content_type.into()));
+        }
+        if !self.json.is_empty() {
+            defaults.retain(|(name, _)| name != "Accept");
+            defaults.push(("Accept".into(), JSON_TYPE.into()));
+        }
+        if self.compressed {
+            defaults.push(("Accept-Encoding".into(), crate::decode::ACCEPTED.into()));
+        }
+        defaults
+    }
+
+    /// `Basic …` for -u, else for the URL's user and password (curl's order);
+    /// a missing password is asked for on the terminal.
+    fn credentials(&self, target: &Target) -> Result<Option<String>, Error> {
+        let (user, password) = match (&self.user, &target.credentials) {
+            (Some(given), _) => match given.split_once(':') {
+                Some((user, password)) => (user.to_string(), Some(password.to_string())),
+                None => (given.clone(), None),
+            },
+            (None, Some(url)) => (url.user.clone(), url.password.clone()),
+            (None, None) => return Ok(None),
+        };
+        let basic = crate::password::basic(&user, password.as_deref()).map_err(Error::Usage)?;
+        Ok(Some(basic))
+    }
+
+    /// -A, -b, -e and -H, checked; `None` removes a header.
+    fn user_headers(&self) -> Result<Vec<(String, Option<String>)>, Error> {
+        let mut user = Vec::new();
+        if let Some(cookie) = &self.cookie {
+            if !cookie.contains('=') {
+                return Err(Error::Usage(format!(
+                    "-b '{}': fetch sends cookies given as NAME=VALUE; it reads no cookie files",
+                    crate::escape::shown(cookie.as_bytes())
+                )));
+            }
+            request::check_value("Cookie", cookie).map_err(Error::Usage)?;
+            user.push(("Cookie".to_string(), Some(cookie.clone())));
+        }
+        if let Some(referer) = &self.referer {
+            request::check_value("Referer", referer).map_err(Error::Usage)?;
+            user.push(("Referer".to_string(), Some(referer.clone())));
+        }
+        if let Some(agent) = &self.user_agent {
+            request::check_value("User-Agent", agent).map_err(Error::Usage)?;
+            let agent = Some(agent.clone()).filter(|a| !a.is_empty());
+            user.push(("User-Agent".to_string(), agent));
+        }
+        for line in &self.headers {
+            let (name, value) = request::parse_header(line).map_err(Error::Usage)?;
+            // With -d, fetch would send Transfer-Encoding beside its Content-Length:
+            // the shape of request smuggling (curl test 1333).
+            if value.is_some() && name.eq_ignore_ascii_case("transfer-encoding") {
+                return Err(Error::Usage(
+                    "HTTP/1.0 requests have no Transfer-Encoding: fetch sends a body with Content-Length".into(),
+                ));
+            }
+            user.push((name, value));
+        }
+        Ok(user)
+    }
+}
+
+/// A multipart Content-Type the user gave with -H for a -F form keeps its name
+/// and gets the form's boundary, without which no server can split the parts
+/// (curl tests 277 and 669).
+fn with_boundary(headers: &mut [(String, String)], form_type: &str) {
+    let Some((_, boundary)) = form_type.split_once("; boundary=") else {
+        return;
+    };
+    for (name, value) in headers.iter_mut() {
+        let multipart = value
+            .get(..10)
+            .is_some_and(|t| t.eq_ignore_ascii_case("multipart/"));
+        if name.eq_ignore_ascii_case("content-type")
+            && multipart
+            && !value.to_ascii_lowercase().contains("boundary=")
+        {
+            value.push_str("; boundary=");
+            value.push_str(boundary);
+        }
+    }
+}
+
+/// -d and --data-urlencode values in command-line order (true: to be encoded),
+/// as curl joins them.
+pub(super) fn data_parts(matches: &clap::ArgMatches) -> Vec<(bool, OsString)> {
+    let mut parts = Vec::new();
+    for (id, encode) in [("data", false), ("data_urlencode", true)] {
+        let (Some(values), Some(indices)) =
+            (matches.get_many::<OsString>(id), matches.indices_of(id))
+        else {
+            continue;
+        };
+        parts.extend(indices.zip(values).map(|(i, v)| (i, encode, v.clone())));
+    }
+    parts.sort_by_key(|(i, ..)| *i);
+    parts
+        .into_iter()
+        .map(|(_, encode, v)| (encode, v))
+        .collect()
+}
+
+/// -G data as a query string: it goes into the request line, so a space or a
+/// control byte (which would end or split it) is refused; bytes above 0x7f are
+/// percent-encoded, as in a PATH.
+fn query(data: &[u8]) -> Result<String, Error> {
+    if let Some(&b) = data.iter().find(|&&b| b == b' ' || b.is_ascii_control()) {
+        return Err(Error::Usage(format!(
+            "-G puts the data in the URL, where byte 0x{b:02x} is not allowed: use --data-urlencode"
+        )));
+    }
+    Ok(data
+        .iter()
+        .map(|&b| {
+            if b.is_ascii() {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect())
+}
+
+/// A --data-urlencode value in curl's forms: `CONTENT`, `=CONTENT`,
+/// `NAME=CONTENT`, `@FILE`, `NAME@FILE`; the content (or the file's) encoded.
+fn urlencoded(value: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
+    let bytes = value.as_encoded_bytes();
+    let equals = bytes.iter().position(|&b| b == b'=');
+    let at = bytes.iter().position(|&b| b == b'@');
+    let (name, content) = match (equals, at) {
+        (Some(e), at) if at.is_none_or(|a| e < a) => (&bytes[..e], bytes[e + 1..].to_vec()),
+        (_, Some(a)) => {
+            let file = <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(&bytes[a..]);
+            (&bytes[..a], read_data(file)?)
+        }
+        _ => (&b""[..], bytes.to_vec()),
+    };
+    let mut out = name.to_vec();
+    if !name.is_empty() {
+        out.push(b'=');
+    }
+    for b in content {
+        // RFC 3986's unreserved characters stay; everything else is %XX (a space
+        // as %20, as curl does).
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b);
+        } else {
+            out.extend_from_slice(format!("%{b:02X}").as_bytes());
+        }
+    }
+    Ok(out)
+}
+
+/// `-d` argument: literal bytes, `@FILE`, or `@-` for standard input (the only
+/// place stdin is ever read). Read before any socket exists, so a missing file is
+/// a usage error and nothing is sent.
+/// `-d` or `--json` argument as a body: a named file is read as it is sent.
+fn data_payload(data: &std::ffi::OsStr) -> Result<Payload, Error> {
+    let bytes = data.as_encoded_bytes();
+    match bytes.strip_prefix(b"@") {
+        Some(source) if source != b"-" => {
+            let path = std::path::Path::new(
+                <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source),
+            );
+            let piece = crate::payload::file_piece(path).map_err(|e| {
+                Error::Usage(format!(
+                    "cannot read --data file '{}': {}",
+                    path.display(),
+                    io_text(&e)
+                ))
+            })?;
+            let mut payload = Payload::default();
+            payload.push(piece);
+            Ok(payload)
+        }
+        _ => Ok(Payload::from_bytes(read_data(data)?)),
+    }
+}
+
+fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
+    // (--raw reads its request through here too, as "@-".)
+    let bytes = data.as_encoded_bytes();
+    let Some(source) = bytes.strip_prefix(b"@") else {
+        return Ok(bytes.to_vec());
+    };
+    if source == b"-" {
+        let mut body = Vec::new();
+        std::io::Read::read_to_end(&mut std::io::stdin().lock(), &mut body).map_err(|e| {
+            Error::Usage(format!(
+                "cannot read --data from standard input: {}",
+                io_text(&e)
+            ))
+        })?;
+        return Ok(body);
+    }
+    let path =
+        std::path::Path::new(<std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source));
+    std::fs::read(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read --data file '{}': {}",
+            path.display(),
+            io_text(&e)
+        ))
+    })
+}
