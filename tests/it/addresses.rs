@@ -188,20 +188,18 @@ fn ipv6_only_flag_picks_the_ipv6_address() {
 
 #[test]
 fn ipv4_only_flag_with_only_ipv6_addresses_exits_6() {
-    fetch()
-        .args(["-4", "--resolve", "svc.test:80:[::1]", "svc.test"])
-        .assert()
-        .code(6)
-        .stdout("")
-        .stderr(contains("none of its 1 addresses is IPv4 (-4)"));
+    fails(
+        &["-4", "--resolve", "svc.test:80:[::1]", "svc.test"],
+        6,
+        "none of its 1 addresses is IPv4 (-4)",
+    );
 }
 
 #[test]
 fn family_flag_contradicting_the_target_is_a_usage_error() {
-    fetch()
-        .args(["-4", "[::1]:80"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("is not of the family -4/-6 asks for"));
+    fails(
+        &["-4", "[::1]:80"],
+        2,
+        "is not of the family -4/-6 asks for",
+    );
 }

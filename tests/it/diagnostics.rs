@@ -334,12 +334,11 @@ fn write_out_json_on_success_has_every_field() {
 #[test]
 fn unknown_write_out_variable_is_a_usage_error_before_connecting() {
     let witness = Witness::new();
-    fetch()
-        .args(["-w", "%{http_code} %{nope}", &witness.target()])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("unknown -w variable '%{nope}'"));
+    fails(
+        &["-w", "%{http_code} %{nope}", &witness.target()],
+        2,
+        "unknown -w variable '%{nope}'",
+    );
     witness.assert_untouched();
 }
 

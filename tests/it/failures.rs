@@ -33,13 +33,11 @@ fn refused_port_exits_7_saying_nothing_listens() {
 
 #[test]
 fn unresolvable_name_exits_6() {
-    fetch()
-        .arg("no-such-host.invalid:8080")
-        .assert()
-        .code(6)
-        .stdout("")
-        .stderr(one_line())
-        .stderr(contains("could not resolve host no-such-host.invalid"));
+    fails(
+        &["no-such-host.invalid:8080"],
+        6,
+        "could not resolve host no-such-host.invalid",
+    );
 }
 
 #[test]
@@ -118,13 +116,11 @@ fn stalled_body_exits_29_keeping_the_bytes_before_the_stall() {
 #[test]
 fn close_without_a_byte_exits_52() {
     let server = serve(|_stream| {});
-    fetch()
-        .arg(server.target())
-        .assert()
-        .code(52)
-        .stdout("")
-        .stderr(one_line())
-        .stderr(contains(format!("empty reply from {}", server.target())));
+    fails(
+        &[&server.target()],
+        52,
+        &format!("empty reply from {}", server.target()),
+    );
     server.finish();
 }
 

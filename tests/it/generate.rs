@@ -66,12 +66,11 @@ fn the_man_page_has_the_flags_exit_codes_and_variables() {
 
 #[test]
 fn generate_takes_no_target_and_refuses_an_unknown_kind() {
-    fetch()
-        .args(["--generate", "man", "127.0.0.1:1"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("'--generate <KIND>' cannot be used with"));
+    fails(
+        &["--generate", "man", "127.0.0.1:1"],
+        2,
+        "'--generate <KIND>' cannot be used with",
+    );
     fetch()
         .args(["--generate", "complete-tcsh"])
         .assert()

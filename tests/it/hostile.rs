@@ -283,12 +283,7 @@ fn reset_after_reading_half_the_request_exits_56() {
         reset(stream);
         half.to_vec()
     });
-    fetch()
-        .arg(server.target())
-        .assert()
-        .code(56)
-        .stdout("")
-        .stderr(contains("reset"));
+    fails(&[&server.target()], 56, "reset");
     assert_eq!(server.finish(), b"GET / HTTP/1.0\r\nHost");
 }
 
@@ -337,12 +332,7 @@ fn peer_that_half_closes_at_once_gets_the_whole_request_and_fetch_exits_52() {
         stream.shutdown(Shutdown::Write).unwrap();
         read_request(&mut stream)
     });
-    fetch()
-        .arg(server.target())
-        .assert()
-        .code(52)
-        .stdout("")
-        .stderr(contains("empty reply"));
+    fails(&[&server.target()], 52, "empty reply");
     let request = server.finish();
     assert!(request.starts_with(b"GET / HTTP/1.0\r\n") && request.ends_with(b"\r\n\r\n"));
 }
@@ -439,12 +429,11 @@ fn nul_in_a_chunked_trailer_exits_8_keeping_the_body() {
 fn content_length_too_large_to_represent_is_over_any_max_size() {
     // curl test 393: a Content-Length past 2^64-1 with a size limit exits 63.
     let server = reply("HTTP/1.0 200 OK\r\nContent-Length: 18446744073709551616\r\n\r\nx");
-    fetch()
-        .args(["--max-size", "1G", &server.target()])
-        .assert()
-        .code(63)
-        .stdout("")
-        .stderr(contains("more than --max-size 1073741824"));
+    fails(
+        &["--max-size", "1G", &server.target()],
+        63,
+        "more than --max-size 1073741824",
+    );
     server.finish();
 }
 
@@ -497,12 +486,11 @@ fn max_time_holds_against_a_server_that_reads_the_request_slowly() {
         Vec::new()
     });
     let start = Instant::now();
-    fetch()
-        .args(["--max-time", "1", "-d", &upload, &server.target()])
-        .assert()
-        .code(29)
-        .stdout("")
-        .stderr(contains("--max-time 1.00s ran out sending the request"));
+    fails(
+        &["--max-time", "1", "-d", &upload, &server.target()],
+        29,
+        "--max-time 1.00s ran out sending the request",
+    );
     within(start, 0.8, 3.0);
     done.send(()).unwrap();
     server.finish();

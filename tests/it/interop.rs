@@ -160,12 +160,7 @@ fn check_server(server: &ServerProcess, site: &Site) {
     // A 404 is a complete response (0); with --fail it is 22, without the body.
     let page = got("/missing");
     assert!(!page.is_empty());
-    fetch()
-        .args(["-f", target, "/missing"])
-        .assert()
-        .code(22)
-        .stdout("")
-        .stderr(contains("404"));
+    fails(&["-f", target, "/missing"], 22, "404");
     fetch()
         .args(["-w", "%{http_code} %{size_download}\n", "-o", "/dev/null"])
         .args([target, "/random.bin"])

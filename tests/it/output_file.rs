@@ -161,21 +161,19 @@ fn fail_with_output_leaves_no_file() {
 #[test]
 fn unwritable_place_exits_23_before_connecting() {
     let witness = Witness::new();
-    fetch()
-        .args(["-o", "/nonexistent-dir/out.txt", &witness.target()])
-        .assert()
-        .code(23)
-        .stdout("")
-        .stderr(contains("cannot write '/nonexistent-dir/out.txt'"));
+    fails(
+        &["-o", "/nonexistent-dir/out.txt", &witness.target()],
+        23,
+        "cannot write '/nonexistent-dir/out.txt'",
+    );
     witness.assert_untouched();
 
     let dir = Scratch::new("o-dir");
-    fetch()
-        .args(["-o", dir.0.to_str().unwrap(), &witness.target()])
-        .assert()
-        .code(23)
-        .stdout("")
-        .stderr(contains("is a directory"));
+    fails(
+        &["-o", dir.0.to_str().unwrap(), &witness.target()],
+        23,
+        "is a directory",
+    );
     witness.assert_untouched();
 }
 

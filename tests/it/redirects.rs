@@ -381,12 +381,11 @@ fn each_hop_has_its_own_connect_deadline() {
             .unwrap();
     });
     let start = std::time::Instant::now();
-    fetch()
-        .args(["-L", "--connect-timeout", "1", &server.target()])
-        .assert()
-        .code(28)
-        .stdout("")
-        .stderr(contains(format!("connect timed out to {}", hole.addr)));
+    fails(
+        &["-L", "--connect-timeout", "1", &server.target()],
+        28,
+        &format!("connect timed out to {}", hole.addr),
+    );
     let took = start.elapsed();
     assert!(took >= Duration::from_millis(2300), "took {took:?}");
     server.finish();

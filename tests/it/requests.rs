@@ -206,12 +206,11 @@ fn raw_keeps_the_exit_codes() {
 #[test]
 fn raw_refuses_an_empty_stdin_a_path_and_request_flags() {
     let witness = Witness::new();
-    fetch()
-        .args(["--raw", &witness.target()])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("--raw needs the request on standard input"));
+    fails(
+        &["--raw", &witness.target()],
+        2,
+        "--raw needs the request on standard input",
+    );
     fetch()
         .args(["--raw", &witness.target(), "/x"])
         .write_stdin("GET / HTTP/1.0\r\n\r\n")

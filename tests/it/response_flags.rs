@@ -133,12 +133,11 @@ fn head_flag_sends_head_and_prints_the_head_promptly() {
 #[test]
 fn head_with_data_is_a_usage_error() {
     let witness = Witness::new();
-    fetch()
-        .args(["-I", "-d", "x", &witness.target()])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("cannot be used with"));
+    fails(
+        &["-I", "-d", "x", &witness.target()],
+        2,
+        "cannot be used with",
+    );
     witness.assert_untouched();
 }
 
@@ -184,12 +183,11 @@ fn dump_header_writes_every_head_to_its_file() {
 #[test]
 fn an_unwritable_dump_header_file_is_23_before_connecting() {
     let witness = Witness::new();
-    fetch()
-        .args(["-D", "/nonexistent/dir/heads.txt", &witness.target()])
-        .assert()
-        .code(23)
-        .stdout("")
-        .stderr(contains("cannot write '/nonexistent/dir/heads.txt'"));
+    fails(
+        &["-D", "/nonexistent/dir/heads.txt", &witness.target()],
+        23,
+        "cannot write '/nonexistent/dir/heads.txt'",
+    );
     witness.assert_untouched();
 }
 

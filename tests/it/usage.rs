@@ -82,13 +82,7 @@ fn a_non_ascii_host_is_echoed_as_typed() {
 
 #[test]
 fn generate_suggests_the_completion_kind_meant() {
-    fetch()
-        .args(["--generate", "bash"])
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(one_line())
-        .stderr(contains("did you mean 'complete-bash'?"));
+    fails(&["--generate", "bash"], 2, "did you mean 'complete-bash'?");
 }
 
 #[test]

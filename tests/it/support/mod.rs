@@ -552,3 +552,16 @@ pub fn ends_with_json(mut command: assert_cmd::Command, code: i32, kind: &str) {
     assert_eq!(json["exitcode"], code, "{json}");
     assert_eq!(json["error_kind"], kind, "{json}");
 }
+
+/// A failure as a user sees it: fetch with `args` exits `code`, prints nothing
+/// on stdout, and one line on stderr containing `message`; that line returned.
+pub fn fails(args: &[&str], code: i32, message: &str) -> String {
+    let assert = fetch()
+        .args(args)
+        .assert()
+        .code(code)
+        .stdout("")
+        .stderr(one_line())
+        .stderr(predicates::str::contains(message));
+    String::from_utf8_lossy(&assert.get_output().stderr).into_owned()
+}
