@@ -560,19 +560,15 @@ fn a_certificate_error_is_never_retried_and_a_handshake_failure_is() {
             let _ = socket.shutdown(std::net::Shutdown::Write);
         }
     });
-    fails(
-        &[
-            "--retry",
-            "1",
-            "--retry-delay",
-            "10ms",
-            "--resolve",
-            &format!("localhost:{port}:127.0.0.1"),
-            &format!("https://localhost:{port}/"),
-        ],
-        35,
-        "attempt 2 of 2 in 0.0s: TLS handshake failed",
-    );
+    // Two lines: the retry's announcement, then the failure.
+    fetch()
+        .args(["--retry", "1", "--retry-delay", "10ms", "--resolve"])
+        .arg(format!("localhost:{port}:127.0.0.1"))
+        .arg(format!("https://localhost:{port}/"))
+        .assert()
+        .code(35)
+        .stdout("")
+        .stderr(contains("attempt 2 of 2 in 0.0s: TLS handshake failed"));
     closer.join().unwrap();
 }
 
