@@ -334,3 +334,59 @@ mod tests {
         assert!(matches!(Failure::from_io(reset), Failure::Reset));
     }
 }
+
+/// A stream in memory, as ureq's test transport: the response arrives in the
+/// pieces given, then the peer closes; what fetch sends is kept. Protocol
+/// cases drive `transfer::exchange` with it, exactly and without sockets,
+/// processes or time.
+#[cfg(test)]
+pub mod memory {
+    use std::collections::VecDeque;
+    use std::io::{self, Read, Write};
+
+    pub struct Memory {
+        pieces: VecDeque<Vec<u8>>,
+        pub sent: Vec<u8>,
+    }
+
+    impl Memory {
+        /// `response` cut into pieces of `size` bytes (each read returns one).
+        pub fn new(response: &[u8], size: usize) -> Memory {
+            Memory {
+                pieces: response.chunks(size.max(1)).map(<[u8]>::to_vec).collect(),
+                sent: Vec::new(),
+            }
+        }
+    }
+
+    impl Read for Memory {
+        fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+            let Some(mut piece) = self.pieces.pop_front() else {
+                return Ok(0);
+            };
+            let n = piece.len().min(buf.len());
+            buf[..n].copy_from_slice(&piece[..n]);
+            if n < piece.len() {
+                self.pieces.push_front(piece.split_off(n));
+            }
+            Ok(n)
+        }
+    }
+
+    impl Write for Memory {
+        fn write(&mut self, bytes: &[u8]) -> io::Result<usize> {
+            self.sent.extend_from_slice(bytes);
+            Ok(bytes.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl super::Stream for Memory {
+        fn readable_now(&mut self) -> bool {
+            true
+        }
+    }
+}

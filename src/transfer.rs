@@ -839,7 +839,109 @@ impl BodyWriter<'_> {
 mod tests {
     use super::*;
     use crate::clock::Timeouts;
+    use crate::stream::memory::Memory;
     use std::net::TcpListener;
+
+    fn rules() -> Rules {
+        Rules {
+            follow: false,
+            include_head: false,
+            fail_on_error: false,
+            max_size: None,
+            raw: false,
+            decode: false,
+            retry: None,
+        }
+    }
+
+    /// One exchange over `stream` into a file of its own: the exit code (0 on
+    /// success), what reached the file (FILE, or FILE.part on a failure) and
+    /// what was sent.
+    fn exchanged(mut stream: Memory, rules: Rules, name: &str) -> (u8, Vec<u8>, Vec<u8>) {
+        let dir = std::env::temp_dir().join(format!("fetch-memory-{}-{name}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("out");
+        let clock = Clock::start(Timeouts {
+            connect: None,
+            idle: None,
+            total: None,
+        });
+        let mut out = Output::file(&file).unwrap();
+        let mut report = Report::new(false, &clock);
+        let request = Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec());
+        let how = Exchange {
+            request: &request,
+            rules: &rules,
+            addr: "127.0.0.1:80".parse().unwrap(),
+            clock: &clock,
+        };
+        let result = exchange(&mut stream, &how, &mut out, &mut report);
+        let code = match result {
+            Ok(_) | Err(Stop::Quiet) => out.finish().map_or_else(|e| e.exit_code(), |()| 0),
+            Err(Stop::Failed(error)) => out.abandon(error).exit_code(),
+        };
+        let written = std::fs::read(&file)
+            .or_else(|_| std::fs::read(dir.join("out.part")))
+            .unwrap_or_default();
+        let _ = std::fs::remove_dir_all(&dir);
+        (code, written, stream.sent)
+    }
+
+    #[test]
+    fn content_length_ends_the_body_at_every_split_whatever_follows() {
+        let response = b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhelloEXTRA";
+        for size in 1..=response.len() {
+            let (code, written, sent) = exchanged(
+                Memory::new(response, size),
+                rules(),
+                &format!("length-{size}"),
+            );
+            assert_eq!(
+                (code, written.as_slice()),
+                (0, &b"hello"[..]),
+                "pieces of {size}"
+            );
+            assert_eq!(sent, b"GET / HTTP/1.0\r\n\r\n");
+        }
+    }
+
+    #[test]
+    fn chunked_bodies_decode_at_every_split_and_the_trailer_follows_the_head() {
+        let head = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let response = format!("{head}3\r\nabc\r\n2;x=y\r\nde\r\n0\r\nT: 1\r\n\r\nafter");
+        let shown = Rules {
+            include_head: true,
+            ..rules()
+        };
+        for size in 1..=response.len() {
+            let stream = Memory::new(response.as_bytes(), size);
+            let (code, written, _) = exchanged(stream, shown, &format!("chunked-{size}"));
+            let expected = format!("{head}abcdeT: 1\r\n");
+            assert_eq!(
+                (code, written),
+                (0, expected.into_bytes()),
+                "pieces of {size}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_body_cut_short_is_18_keeping_what_came() {
+        let response = b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nhalf";
+        for size in [1, 7, response.len()] {
+            let (code, written, _) = exchanged(
+                Memory::new(response, size),
+                rules(),
+                &format!("short-{size}"),
+            );
+            assert_eq!(
+                (code, written.as_slice()),
+                (18, &b"half"[..]),
+                "pieces of {size}"
+            );
+        }
+    }
 
     #[test]
     fn request_to_a_peer_that_already_reset_is_a_send_failure() {
