@@ -52,8 +52,9 @@ fn dead_first_address_costs_about_250ms_not_the_connect_timeout() {
         .assert()
         .code(0)
         .stdout("alive");
+    // About 250 ms; the connect timeout, 5 s, is what a failure would take.
     let took = start.elapsed();
-    assert!(took < Duration::from_secs(1), "took {took:?}");
+    assert!(took < Duration::from_millis(2500), "took {took:?}");
     live.finish();
 }
 
@@ -72,8 +73,9 @@ fn dead_ipv6_first_falls_back_to_ipv4_quickly() {
         .assert()
         .code(0)
         .stdout("alive");
+    // About 250 ms; the connect timeout, 5 s, is what a failure would take.
     assert!(
-        start.elapsed() < Duration::from_secs(1),
+        start.elapsed() < Duration::from_millis(2500),
         "took {:?}",
         start.elapsed()
     );
