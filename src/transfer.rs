@@ -166,7 +166,7 @@ pub fn exchange(
     };
     let send_error = send_request(&mut link, request, report)?;
     // Small until a body needs more: most heads fit, and each page of the buffer
-    // is a page fault (bench/: a small response 4% faster than with 64 KiB here).
+    // is a page fault (bench/README.md).
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(request.is_head);
     let head = receive_head(&mut link, &mut reader, &mut buf, out, report, send_error)?;
@@ -649,7 +649,7 @@ fn receive_body(
 }
 
 /// Body-only into a pipe: the kernel moves the bytes from the socket to the pipe
-/// without copying them through a buffer (8.7 GB/s against 3.8 GB/s, same pipe),
+/// without copying them through a buffer (about twice as fast: bench/README.md),
 /// where the stream and the output allow it. `Some(moved)`, 0 at the peer's
 /// close; `None` when the bytes must be read instead.
 fn splice_step(

@@ -291,7 +291,7 @@ pub fn parse_from(
 ) -> Result<Plan, Error> {
     let args: Vec<OsString> = args.into_iter().collect();
     // --help's closing text is made only when it can be shown: made on every
-    // run, it took 4% of the instructions of a small HTTPS fetch.
+    // run, it was a measurable part of a small fetch (bench/README.md).
     let long_help = args.iter().any(|arg| arg == "--help");
     let mut matches = match definition(long_help).try_get_matches_from(args) {
         Ok(matches) => matches,

@@ -134,7 +134,7 @@ fn is_blocking_pipe(_: &File) -> bool {
 
 /// Linux pipes hold 64 KiB by default, so each 64 KiB write waits for the reader to
 /// empty the pipe. At the unprivileged maximum (1 MiB) writer and reader overlap
-/// (bench/: 1 GiB through `| cat` 2.9 × faster). The pipe is only a buffer; if the
+/// (bench/README.md: a pipe's throughput). The pipe is only a buffer; if the
 /// system refuses, the default still works.
 #[cfg(all(target_os = "linux", feature = "linux-fast-paths"))]
 fn size_pipe(file: &File) {

@@ -326,7 +326,7 @@ impl Stream for Tls<'_> {
 }
 
 /// The roots, loaded on a thread started before resolving, so that parsing the
-/// system store (about 3 ms) overlaps the lookup and the connect.
+/// system store (milliseconds: bench/README.md) overlaps the lookup and the connect.
 pub struct RootsLoader {
     thread: Option<std::thread::JoinHandle<Result<Roots, String>>>,
     loaded: Option<Result<Roots, String>>,
