@@ -360,7 +360,7 @@ fn send_all(link: &mut Link, request: &Request) -> Result<(), (SendFailure, u64)
     for piece in request.body.pieces() {
         match piece {
             Piece::Bytes(bytes) => send_counted(link, bytes, &mut sent)?,
-            Piece::File { path, len } => send_file(link, (path, *len), &mut buf, &mut sent)?,
+            Piece::File { path, len } => send_file(link, path, *len, &mut buf, &mut sent)?,
         }
     }
     Ok(())
@@ -377,7 +377,8 @@ fn send_counted(link: &mut Link, bytes: &[u8], sent: &mut u64) -> Result<(), (Se
 /// one buffer at a time.
 fn send_file(
     link: &mut Link,
-    (path, len): (&Path, u64),
+    path: &Path,
+    len: u64,
     buf: &mut Vec<u8>,
     sent: &mut u64,
 ) -> Result<(), (SendFailure, u64)> {
