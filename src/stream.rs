@@ -346,6 +346,9 @@ pub mod memory {
 
     pub struct Memory {
         pieces: VecDeque<Vec<u8>>,
+        /// The peer keeps the connection open after its last piece: a read
+        /// past it is a test failure (fetch should have known the end).
+        open_ended: bool,
         pub sent: Vec<u8>,
     }
 
@@ -354,7 +357,16 @@ pub mod memory {
         pub fn new(response: &[u8], size: usize) -> Memory {
             Memory {
                 pieces: response.chunks(size.max(1)).map(<[u8]>::to_vec).collect(),
+                open_ended: false,
                 sent: Vec::new(),
+            }
+        }
+
+        /// As `new`, but the peer never closes.
+        pub fn open_ended(response: &[u8], size: usize) -> Memory {
+            Memory {
+                open_ended: true,
+                ..Memory::new(response, size)
             }
         }
     }
@@ -362,6 +374,7 @@ pub mod memory {
     impl Read for Memory {
         fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
             let Some(mut piece) = self.pieces.pop_front() else {
+                assert!(!self.open_ended, "read past the end of the response");
                 return Ok(0);
             };
             let n = piece.len().min(buf.len());

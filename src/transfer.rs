@@ -928,6 +928,22 @@ mod tests {
     }
 
     #[test]
+    fn a_chunked_body_ends_at_its_last_chunk_without_waiting_for_the_close() {
+        let response: &[u8] = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n\
+            4\r\nWiki\r\n7;note=x\r\npedia i\r\nB\r\nn \r\nchunks.\r\n0\r\nX-Trailer: 1\r\n\r\n";
+        for size in 1..=response.len() {
+            let stream = Memory::open_ended(response, size);
+            let (code, written, _) = exchanged(stream, rules(), &format!("open-{size}"));
+            let expected = &b"Wikipedia in \r\nchunks."[..];
+            assert_eq!(
+                (code, written.as_slice()),
+                (0, expected),
+                "pieces of {size}"
+            );
+        }
+    }
+
+    #[test]
     fn a_body_cut_short_is_18_keeping_what_came() {
         let response = b"HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nhalf";
         for size in [1, 7, response.len()] {
