@@ -274,6 +274,21 @@ impl Running<'_> {
     }
 }
 
+/// The proxy `target` goes through, if any; -v says which, or why none.
+fn proxy_for<'p>(plan: &'p Plan, target: &Target, report: &Report) -> Option<&'p proxy::Proxy> {
+    match plan.proxies.route(target) {
+        Ok(Some(proxy)) => {
+            report.step(format_args!("via proxy {}", proxy.named()));
+            Some(proxy)
+        }
+        Ok(None) => None,
+        Err((skipped, why)) => {
+            report.step(format_args!("not via proxy {}: {why}", skipped.named()));
+            None
+        }
+    }
+}
+
 /// A failure on a hop a redirect led to names that hop and where it came from.
 fn after_redirect(error: Error, hops: &[String]) -> Error {
     match hops {
@@ -362,18 +377,9 @@ impl Running<'_> {
     ) -> Result<Option<transfer::Redirect>, Stop> {
         let (plan, clock, out) = (self.plan, &*self.clock, &mut self.out);
         let (report, roots) = (&mut *self.report, &mut self.roots);
-        let proxy = match plan.proxies.route(target) {
-            Ok(proxy) => proxy,
-            Err((skipped, why)) => {
-                report.step(format_args!("not via proxy {}: {why}", skipped.named()));
-                None
-            }
-        };
+        let proxy = proxy_for(plan, target, report);
         let (host, port) = match proxy {
-            Some(proxy) => {
-                report.step(format_args!("via proxy {}", proxy.named()));
-                (&proxy.host, proxy.port)
-            }
+            Some(proxy) => (&proxy.host, proxy.port),
             None => (&target.host, target.port),
         };
         // On the way to a proxy, a failure keeps its class and names the proxy.
@@ -391,21 +397,20 @@ impl Running<'_> {
         report.resolved();
         let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;
         let mut tcp = stream::Tcp::new(stream, clock);
+        // Plain HTTP through a proxy names the whole URL; https tunnels instead.
+        let through = match (target.scheme, proxy) {
+            (Scheme::Http, Some(proxy)) => {
+                Some(request.through_proxy(target, proxy.authorization()?))
+            }
+            _ => None,
+        };
+        let exchange = transfer::Exchange {
+            request: through.as_ref().unwrap_or(request),
+            rules,
+            addr,
+            clock,
+        };
         if target.scheme == Scheme::Http {
-            let through;
-            let request = match proxy {
-                Some(proxy) => {
-                    through = request.through_proxy(target, proxy.authorization()?);
-                    &through
-                }
-                None => request,
-            };
-            let exchange = transfer::Exchange {
-                request,
-                rules,
-                addr,
-                clock,
-            };
             return transfer::exchange(&mut tcp, &exchange, out, report);
         }
         if let Some(proxy) = proxy {
@@ -423,12 +428,6 @@ impl Running<'_> {
             silent: plan.report.silent,
         };
         let mut tls = tls::secure(tcp, &how, clock, report)?;
-        let exchange = transfer::Exchange {
-            request,
-            rules,
-            addr,
-            clock,
-        };
         transfer::exchange(&mut tls, &exchange, out, report)
     }
 }

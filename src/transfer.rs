@@ -982,15 +982,7 @@ mod tests {
             std::thread::yield_now();
         }
         let request = Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec());
-        let rules = Rules {
-            follow: false,
-            include_head: false,
-            fail_on_error: false,
-            max_size: None,
-            raw: false,
-            decode: false,
-            retry: None,
-        };
+        let rules = rules();
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);
         let how = Exchange {
