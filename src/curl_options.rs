@@ -2,18 +2,17 @@
 //! curl user who types one gets one line that says so, not clap's guess at a
 //! similar-looking flag (`--cert` is not `--cacert`).
 
-/// One line an entry: the spellings, `|`, what to say after "NAME: ". One
+/// One line an entry: the spellings (a trailing `*` matches any ending), `|`,
+/// what to say after "NAME: ". One
 /// string, not a table of slices: a static table of `&str` costs the loader a
 /// relocation for each of them at every start, and this is read only on an
 /// error.
 const LACKING: &str = "\
---http2 --http2-prior-knowledge --http3 --http3-only|fetch speaks HTTP/1.0; it has no HTTP/2 or HTTP/3\n\
---http1.1 --http1.0 --http0.9|fetch always sends HTTP/1.0 requests\n\
+--http2 --http2-prior-knowledge --http3 --http3-only|fetch speaks HTTP/1.0, or HTTP/1.1 with --http1.1; it has no HTTP/2 or HTTP/3\n\
+--http0.9|fetch sends HTTP/1.0 requests, or HTTP/1.1 with --http1.1\n\
 -E --cert --key --cert-type --key-type --pass|fetch cannot present a client certificate\n\
 --url|give the URL as the TARGET argument\n\
 -c --cookie-jar|fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE\n\
---data-binary|fetch's -d sends the bytes as given, as --data-binary does: use -d\n\
---data-raw --data-ascii|use -d (where a leading @ names a file) or --data-urlencode\n\
 -T --upload-file|fetch has no -T; send a file with -X PUT -d @FILE\n\
 --limit-rate|fetch has no rate limit\n\
 -U --proxy-user|give the proxy's credentials in -x http://USER:PASSWORD@HOST:PORT\n\
@@ -34,6 +33,7 @@ const LACKING: &str = "\
 --retry-connrefused --retry-all-errors|fetch's --retry retries refused connections already\n\
 --fail-with-body|fetch's -f writes no body; without -f the body is written whatever the status\n\
 -q --disable|fetch reads no .curlrc\n\
+--ftp-*|fetch speaks HTTP only; it has no FTP\n\
 ";
 
 /// What to say about `arg` (as typed, `--name=value` too), when curl has it and
@@ -48,7 +48,12 @@ pub fn lacking(arg: &str) -> Option<String> {
     let (_, text) = LACKING
         .lines()
         .filter_map(|line| line.split_once('|'))
-        .find(|(names, _)| names.split(' ').any(|n| n == name))?;
+        .find(|(names, _)| {
+            names.split(' ').any(|n| match n.strip_suffix('*') {
+                Some(prefix) => name.starts_with(prefix),
+                None => n == name,
+            })
+        })?;
     Some(format!("{name}: {text}"))
 }
 

@@ -291,7 +291,8 @@ pub enum Error {
         elapsed: Elapsed,
         /// Request bytes the kernel took before the server stopped reading.
         sent: u64,
-        total: u64,
+        /// `None` for a chunked body, whose length no one knew.
+        total: Option<u64>,
         limit: TimeLimit,
     },
 
@@ -697,16 +698,20 @@ fn send_timeout_message(
     addr: SocketAddr,
     elapsed: Elapsed,
     sent: u64,
-    total: u64,
+    total: Option<u64>,
     limit: &TimeLimit,
 ) -> String {
+    let sent = match total {
+        Some(total) => format!("{sent} of {total}"),
+        None => sent.to_string(),
+    };
     match limit {
         TimeLimit::Idle(idle) => format!(
-            "sending the request to {addr} stalled after {sent} of {total} bytes ({elapsed}): the server took nothing more for {} (it is not reading the request)",
+            "sending the request to {addr} stalled after {sent} bytes ({elapsed}): the server took nothing more for {} (it is not reading the request)",
             Elapsed(*idle)
         ),
         TimeLimit::Total(limit) => format!(
-            "--max-time {} ran out sending the request to {addr}: the server had taken {sent} of {total} bytes",
+            "--max-time {} ran out sending the request to {addr}: the server had taken {sent} bytes",
             Elapsed(*limit)
         ),
     }
@@ -885,7 +890,7 @@ mod tests {
                 addr: addr(),
                 elapsed: e,
                 sent: 1,
-                total: 2,
+                total: Some(2),
                 limit: TimeLimit::Total(Duration::from_secs(1)),
             },
             Error::Reset {

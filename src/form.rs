@@ -280,6 +280,8 @@ fn occurs_in(fields: &[Field], needle: &[u8]) -> io::Result<bool> {
         let found = match &field.content {
             Piece::Bytes(bytes) => finder.find(bytes).is_some(),
             Piece::File { path, .. } => file_contains(path, &finder)?,
+            // A form reads standard input when it is made: it is never streamed.
+            Piece::Stdin { .. } => false,
         };
         if found || finder.find(&field.head()).is_some() {
             return Ok(true);

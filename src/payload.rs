@@ -19,6 +19,12 @@ pub enum Piece {
         path: PathBuf,
         len: u64,
     },
+    /// Standard input, read as it is sent, to its end: a length no one knows
+    /// beforehand, so only an HTTP/1.1 request sends it (chunked). `-d @-`
+    /// drops CR and LF on the way, as curl's -d does.
+    Stdin {
+        strip_newlines: bool,
+    },
 }
 
 impl Payload {
@@ -53,15 +59,13 @@ impl Payload {
         &self.pieces
     }
 
-    /// The Content-Length.
-    pub fn len(&self) -> u64 {
-        self.pieces
-            .iter()
-            .map(|piece| match piece {
-                Piece::Bytes(bytes) => bytes.len() as u64,
-                Piece::File { len, .. } => *len,
-            })
-            .fold(0, u64::saturating_add)
+    /// The Content-Length; `None` when standard input is streamed (chunked).
+    pub fn len(&self) -> Option<u64> {
+        self.pieces.iter().try_fold(0u64, |sum, piece| match piece {
+            Piece::Bytes(bytes) => Some(sum.saturating_add(bytes.len() as u64)),
+            Piece::File { len, .. } => Some(sum.saturating_add(*len)),
+            Piece::Stdin { .. } => None,
+        })
     }
 
     pub fn is_empty(&self) -> bool {
@@ -76,6 +80,14 @@ impl Payload {
                 Piece::Bytes(bytes) => all.extend_from_slice(bytes),
                 Piece::File { path, .. } => {
                     File::open(path)?.read_to_end(&mut all)?;
+                }
+                Piece::Stdin { strip_newlines } => {
+                    let mut input = Vec::new();
+                    io::stdin().lock().read_to_end(&mut input)?;
+                    if *strip_newlines {
+                        input.retain(|&b| b != b'\r' && b != b'\n');
+                    }
+                    all.extend_from_slice(&input);
                 }
             }
         }
@@ -116,7 +128,11 @@ mod tests {
         payload.push_bytes(b"");
         payload.push_bytes(b"c");
         assert_eq!(payload.pieces().len(), 3);
-        assert_eq!(payload.len(), 13);
+        assert_eq!(payload.len(), Some(13));
+        payload.push(Piece::Stdin {
+            strip_newlines: false,
+        });
+        assert_eq!(payload.len(), None);
         assert!(Payload::from_bytes(Vec::new()).is_empty());
     }
 }

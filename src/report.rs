@@ -196,6 +196,13 @@ impl Report {
     /// The whole request has gone out.
     pub fn sent(&mut self, total: u64) {
         self.figures.posttransfer = Some(self.elapsed());
+        // A chunked body's length is known only now.
+        let head = self
+            .figures
+            .size_request
+            .saturating_sub(self.figures.size_upload);
+        self.figures.size_request = total;
+        self.figures.size_upload = total.saturating_sub(head);
         self.phase(Phase::Waiting);
         self.step(format_args!("{total} bytes sent"));
     }

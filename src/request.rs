@@ -45,6 +45,8 @@ struct Parts {
     /// The Authorization header holds credentials written in the URL: they
     /// belong to its origin, --location-trusted or not (curl test 998).
     url_credentials: bool,
+    /// --http1.1: the request line says HTTP/1.1 (the headers say close).
+    http11: bool,
 }
 
 /// Headers that carry credentials: they go to another origin only with
@@ -86,8 +88,20 @@ impl Request {
             headers,
             body,
             url_credentials: false,
+            http11: false,
         };
         Request::from_parts(parts, &target.path)
+    }
+
+    /// --http1.1: the same request, in HTTP/1.1.
+    pub fn in_http11(self, target: &Target) -> Request {
+        match self.parts {
+            Some(mut parts) => {
+                parts.http11 = true;
+                Request::from_parts(parts, &target.path)
+            }
+            None => self,
+        }
     }
 
     /// Marks the Authorization header as the URL's credentials.
@@ -101,7 +115,7 @@ impl Request {
     fn from_parts(parts: Parts, path: &str) -> Request {
         let method = parts.method.as_str();
         Request {
-            head: encode(method, path, &parts.headers),
+            head: encode(&parts, path),
             body: parts.body.clone(),
             is_head: method == "HEAD",
             repeatable: method == "GET" || method == "HEAD",
@@ -198,6 +212,7 @@ impl Request {
             natural: method.clone(),
             method,
             url_credentials: parts.url_credentials && same_origin,
+            http11: parts.http11,
             headers,
             body: if keep_body {
                 parts.body.clone()
@@ -210,10 +225,12 @@ impl Request {
 }
 
 /// `METHOD PATH HTTP/1.0`, the headers, a blank line (RFC 1945, 5).
-/// HTTP/1.0 so the server closes the connection after the response.
-fn encode(method: &str, path: &str, headers: &[(String, String)]) -> Vec<u8> {
-    let mut head = format!("{method} {path} HTTP/1.0\r\n");
-    for (name, value) in headers {
+/// HTTP/1.0 so the server closes the connection after the response;
+/// HTTP/1.1 when asked, whose headers then carry `Connection: close`.
+fn encode(parts: &Parts, path: &str) -> Vec<u8> {
+    let version = if parts.http11 { "HTTP/1.1" } else { "HTTP/1.0" };
+    let mut head = format!("{} {path} {version}\r\n", parts.method);
+    for (name, value) in &parts.headers {
         head.push_str(name);
         head.push_str(": ");
         head.push_str(value);

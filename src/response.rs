@@ -22,6 +22,8 @@ pub struct Head {
     pub content_codings: Vec<String>,
     /// The Content-Range field's value, as `escape::shown`.
     pub content_range: Option<String>,
+    /// The Server field's value, as `escape::shown`: some servers' hints name it.
+    pub server: Option<String>,
 }
 
 impl Head {
@@ -180,6 +182,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .map(shown)
         .collect();
     let content_range = field(headers, "content-range").map(shown);
+    let server = field(headers, "server").map(shown);
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -190,6 +193,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         location,
         content_codings,
         content_range,
+        server,
     })
 }
 

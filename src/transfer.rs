@@ -60,6 +60,11 @@ pub struct Rules {
     /// --retry, when this attempt's "try again" status is to be retried: such a
     /// response ends the exchange before its head or body is written.
     pub retry: Option<crate::retry::Budget>,
+    /// fetch made the request in HTTP/1.0 (not --http1.1, not --raw): a server
+    /// that refuses it gets a hint.
+    pub http10: bool,
+    /// Hints may go to stderr (not -s).
+    pub notes: bool,
 }
 
 /// The exchange's view of its stream: where it goes, and how much came back.
@@ -263,6 +268,9 @@ fn start_body(
 ) -> Result<(Body, Option<Vec<Coding>>), Stop> {
     let (head_bytes, early_body) = reader.buffered().split_at(head.len);
     report.response_head(head_bytes, head.status);
+    if rules.http10 {
+        version_hints(&head, early_body, rules, report);
+    }
     out.dump_head(head_bytes)?;
     if let Some(wait) = retried(&head, rules).filter(|_| out.can_restart()) {
         let status_line = head.status_line;
@@ -313,21 +321,22 @@ fn send_request(
     request: &Request,
     report: &mut Report,
 ) -> Result<Option<io::Error>, Error> {
-    let total = (request.head.len() as u64).saturating_add(request.body.len());
-    report.request(&request.head, total);
-    match send_all(link, request) {
+    let head_len = request.head.len() as u64;
+    let total = request.body.len().map(|len| head_len.saturating_add(len));
+    report.request(&request.head, total.unwrap_or(head_len));
+    let mut sent = 0;
+    match send_all(link, request, &mut sent) {
         Ok(()) => {
-            report.sent(total);
+            report.sent(sent);
             Ok(None)
         }
-        Err((SendFailure::File(error), sent)) => {
+        Err(SendFailure::File(error)) => {
             report.step(format_args!("sending stopped after {sent} bytes: {error}"));
             Err(error)
         }
-        Err((SendFailure::Link(Failure::Timeout(limit)), sent)) if !link.stream.readable_now() => {
-            report.step(format_args!(
-                "sending stalled after {sent} of {total} bytes"
-            ));
+        Err(SendFailure::Link(Failure::Timeout(limit))) if !link.stream.readable_now() => {
+            let of_total = total.map(|t| format!(" of {t}")).unwrap_or_default();
+            report.step(format_args!("sending stalled after {sent}{of_total} bytes"));
             Err(Error::SendTimeout {
                 addr: link.addr,
                 elapsed: link.clock.elapsed(),
@@ -336,7 +345,7 @@ fn send_request(
                 limit,
             })
         }
-        Err((SendFailure::Link(failure), sent)) => {
+        Err(SendFailure::Link(failure)) => {
             let e = failure.into_io();
             report.step(format_args!("sending failed after {sent} bytes: {e}"));
             Ok(Some(e))
@@ -347,63 +356,138 @@ fn send_request(
 /// Why the request did not all go out.
 enum SendFailure {
     Link(Failure),
-    /// A file of the body could not be read as it was sent.
+    /// A file of the body, or standard input, could not be read as it was sent.
     File(Error),
 }
 
-/// Sends the head, then the body, files read as they go; on failure, how many
-/// bytes went out.
-fn send_all(link: &mut Link, request: &Request) -> Result<(), (SendFailure, u64)> {
-    let mut sent = 0;
-    send_counted(link, &request.head, &mut sent)?;
-    let mut buf = Vec::new();
+/// Sends the head, then the body, files and standard input read as they go,
+/// counting in `sent` the bytes that went out. A body of unknown length goes
+/// chunked (the request says so), every piece of it.
+fn send_all(link: &mut Link, request: &Request, sent: &mut u64) -> Result<(), SendFailure> {
+    send_counted(link, &request.head, sent)?;
+    let mut body = BodySender {
+        chunked: request.body.len().is_none(),
+        buf: Vec::new(),
+    };
     for piece in request.body.pieces() {
         match piece {
-            Piece::Bytes(bytes) => send_counted(link, bytes, &mut sent)?,
-            Piece::File { path, len } => send_file(link, path, *len, &mut buf, &mut sent)?,
+            Piece::Bytes(bytes) => body.send(link, bytes, sent)?,
+            Piece::File { path, len } => body.send_file(link, path, *len, sent)?,
+            Piece::Stdin { strip_newlines } => body.send_stdin(link, *strip_newlines, sent)?,
         }
     }
-    Ok(())
-}
-
-fn send_counted(link: &mut Link, bytes: &[u8], sent: &mut u64) -> Result<(), (SendFailure, u64)> {
-    link.send(bytes)
-        .map_err(|(failure, n)| (SendFailure::Link(failure), *sent + n as u64))?;
-    *sent += bytes.len() as u64;
-    Ok(())
-}
-
-/// Sends the `len` bytes the Content-Length promised from the file at `path`,
-/// one buffer at a time.
-fn send_file(
-    link: &mut Link,
-    path: &Path,
-    len: u64,
-    buf: &mut Vec<u8>,
-    sent: &mut u64,
-) -> Result<(), (SendFailure, u64)> {
-    let failed = |source: io::Error, sent: u64| {
-        let path = path.to_path_buf();
-        (SendFailure::File(Error::ReadFile { path, source }), sent)
-    };
-    let mut file = File::open(path).map_err(|e| failed(e, *sent))?;
-    buf.resize(BUF_SIZE, 0);
-    let mut left = len;
-    while left > 0 {
-        let want = usize::try_from(left).map_or(BUF_SIZE, |l| l.min(BUF_SIZE));
-        let n = match file.read(&mut buf[..want]) {
-            Ok(0) => {
-                let why = format!("it ended before the {len} bytes announced: it changed");
-                return Err(failed(io::Error::other(why), *sent));
-            }
-            Ok(n) => n,
-            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(failed(e, *sent)),
-        };
-        send_counted(link, &buf[..n], sent)?;
-        left -= n as u64;
+    if body.chunked {
+        send_counted(link, b"0\r\n\r\n", sent)?;
     }
     Ok(())
+}
+
+fn send_counted(link: &mut Link, bytes: &[u8], sent: &mut u64) -> Result<(), SendFailure> {
+    let result = link.send(bytes);
+    let n = match &result {
+        Ok(()) => bytes.len(),
+        Err((_, n)) => *n,
+    };
+    *sent = sent.saturating_add(n as u64);
+    result.map_err(|(failure, _)| SendFailure::Link(failure))
+}
+
+/// The body's bytes on their way: as they are, or each piece a chunk.
+struct BodySender {
+    chunked: bool,
+    buf: Vec<u8>,
+}
+
+impl BodySender {
+    fn send(&self, link: &mut Link, bytes: &[u8], sent: &mut u64) -> Result<(), SendFailure> {
+        if !self.chunked {
+            return send_counted(link, bytes, sent);
+        }
+        if bytes.is_empty() {
+            return Ok(()); // an empty chunk would end the body
+        }
+        send_counted(link, format!("{:x}\r\n", bytes.len()).as_bytes(), sent)?;
+        send_counted(link, bytes, sent)?;
+        send_counted(link, b"\r\n", sent)
+    }
+
+    /// Sends the `len` bytes the Content-Length promised from the file at
+    /// `path`, one buffer at a time.
+    fn send_file(
+        &mut self,
+        link: &mut Link,
+        path: &Path,
+        len: u64,
+        sent: &mut u64,
+    ) -> Result<(), SendFailure> {
+        let failed = |source: io::Error| {
+            let path = path.to_path_buf();
+            SendFailure::File(Error::ReadFile { path, source })
+        };
+        let mut file = File::open(path).map_err(failed)?;
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(BUF_SIZE, 0);
+        let mut left = len;
+        while left > 0 {
+            let want = usize::try_from(left).map_or(BUF_SIZE, |l| l.min(BUF_SIZE));
+            let n = match file.read(&mut buf[..want]) {
+                Ok(0) => {
+                    let why = format!("it ended before the {len} bytes announced: it changed");
+                    return Err(failed(io::Error::other(why)));
+                }
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(failed(e)),
+            };
+            self.send(link, &buf[..n], sent)?;
+            left -= n as u64;
+        }
+        self.buf = buf;
+        Ok(())
+    }
+
+    /// Sends standard input to its end, as it comes; -d's newlines dropped.
+    fn send_stdin(
+        &mut self,
+        link: &mut Link,
+        strip_newlines: bool,
+        sent: &mut u64,
+    ) -> Result<(), SendFailure> {
+        let failed = |source: io::Error| {
+            let path = "standard input".into();
+            SendFailure::File(Error::ReadFile { path, source })
+        };
+        let mut buf = std::mem::take(&mut self.buf);
+        buf.resize(BUF_SIZE, 0);
+        let mut stdin = io::stdin().lock();
+        loop {
+            let mut n = match stdin.read(&mut buf) {
+                Ok(0) => break,
+                Ok(n) => n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+                Err(e) => return Err(failed(e)),
+            };
+            if strip_newlines {
+                n = strip_in_place(&mut buf[..n]);
+            }
+            self.send(link, &buf[..n], sent)?;
+        }
+        self.buf = buf;
+        Ok(())
+    }
+}
+
+/// Drops CR and LF from `bytes`, keeping the rest in order at the front;
+/// returns how many are kept.
+fn strip_in_place(bytes: &mut [u8]) -> usize {
+    let mut kept = 0;
+    for i in 0..bytes.len() {
+        if bytes[i] != b'\r' && bytes[i] != b'\n' {
+            bytes[kept] = bytes[i];
+            kept += 1;
+        }
+    }
+    kept
 }
 
 enum HeadFailure {
@@ -447,6 +531,40 @@ fn read_head(
         if let Some(head) = reader.push(&buf[..n]).map_err(HeadFailure::Malformed)? {
             return Ok(head);
         }
+    }
+}
+
+/// A server that refuses HTTP/1.0 says so with 426 (Envoy), 505 (Helidon),
+/// or a 400 whose body names the version: one line says --http1.1 asks in
+/// HTTP/1.1. A default nginx compresses only for HTTP/1.1: -v says so when
+/// --compressed got a body as it is.
+fn version_hints(head: &Head, early_body: &[u8], rules: &Rules, report: &Report) {
+    let names_version = |body: &[u8]| {
+        let body = String::from_utf8_lossy(body).to_ascii_lowercase();
+        body.contains("http/1.0") || body.contains("http/1.1") || body.contains("upgrade required")
+    };
+    let refused = match head.status {
+        426 | 505 => true,
+        400 => names_version(early_body),
+        _ => false,
+    };
+    let server = head.server.as_deref().unwrap_or_default();
+    if refused && rules.notes {
+        let envoy = server.eq_ignore_ascii_case("envoy");
+        let status = head.status_line.split_once(' ').map_or("", |(_, s)| s);
+        let line = format!(
+            "fetch: the server{} refuses HTTP/1.0 ({status}); --http1.1 asks in HTTP/1.1\n",
+            if envoy { " (Envoy)" } else { "" }
+        );
+        let _ = io::Write::write_all(&mut io::stderr(), line.as_bytes());
+    }
+    let nginx = server
+        .get(..5)
+        .is_some_and(|s| s.eq_ignore_ascii_case("nginx"));
+    if rules.decode && nginx && head.content_codings.is_empty() {
+        report.step(format_args!(
+            "nginx compresses only for HTTP/1.1 by default (gzip_http_version 1.1): --http1.1 asks in HTTP/1.1"
+        ));
     }
 }
 
@@ -852,6 +970,8 @@ mod tests {
             raw: false,
             decode: false,
             retry: None,
+            http10: false,
+            notes: false,
         }
     }
 

@@ -6,7 +6,7 @@ use std::ffi::OsString;
 
 use super::Args;
 use crate::error::{Error, io_text};
-use crate::payload::Payload;
+use crate::payload::{Payload, Piece};
 use crate::request::{self, Request};
 use crate::target::Target;
 
@@ -43,19 +43,17 @@ impl Args {
             with_boundary(&mut headers, &content_type);
         }
         if let Some(body) = &body {
-            // The length the user gave, if any, is theirs to get wrong (as with curl).
-            if !headers
-                .iter()
-                .any(|(n, _)| n.eq_ignore_ascii_case("content-length"))
-            {
-                headers.push(("Content-Length".into(), body.len().to_string()));
-            }
+            framing(&mut headers, body.len());
         }
         let method = request::Method {
             sent: &method,
             natural,
         };
         let request = Request::new(method, target, headers, body.unwrap_or_default());
+        let request = match self.http1_1 {
+            true => request.in_http11(target),
+            false => request,
+        };
         // -u's credentials may follow a redirect with --location-trusted; the
         // URL's belong to its origin.
         Ok(match (&self.user, &target.credentials) {
@@ -110,7 +108,7 @@ impl Args {
             // Repeated, the pieces are joined as they are (curl's rule).
             let mut body = Payload::default();
             for json in &self.json {
-                body.append(data_payload(json)?);
+                body.append(data_payload(json, false, false)?);
             }
             return Ok((Some(body), JSON_TYPE.into()));
         }
@@ -125,14 +123,17 @@ impl Args {
             return Ok((None, request::FORM_TYPE.into()));
         }
         let mut body = Payload::default();
-        for (i, (encode, value)) in self.data_parts.iter().enumerate() {
+        for (i, (kind, value)) in self.data_parts.iter().enumerate() {
             if i > 0 {
                 body.push_bytes(b"&");
             }
-            if *encode {
-                body.push_bytes(&urlencoded(value)?);
-            } else {
-                body.append(data_payload(value)?);
+            match kind {
+                DataKind::UrlEncode => body.push_bytes(&urlencoded(value)?),
+                DataKind::Raw => body.push_bytes(value.as_encoded_bytes()),
+                DataKind::Ascii | DataKind::Binary => {
+                    let strip = *kind == DataKind::Ascii;
+                    body.append(data_payload(value, strip, self.http1_1)?);
+                }
             }
         }
         Ok((Some(body), request::FORM_TYPE.into()))
@@ -140,6 +141,10 @@ impl Args {
 
     fn default_headers(&self, target: &Target, body_type: Option<&str>) -> Vec<(String, String)> {
         let mut defaults = request::default_headers(target);
+        if self.http1_1 {
+            // One request a connection, as in HTTP/1.0: the close ends the read.
+            defaults.push(("Connection".into(), "close".into()));
+        }
         if let Some(content_type) = body_type {
             // As curl does: without it, web frameworks see an empty form.
             defaults.push(("Content-Type".into(), content_type.into()));
@@ -196,13 +201,34 @@ impl Args {
             // With -d, fetch would send Transfer-Encoding beside its Content-Length:
             // the shape of request smuggling (curl test 1333).
             if value.is_some() && name.eq_ignore_ascii_case("transfer-encoding") {
-                return Err(Error::Usage(
-                    "HTTP/1.0 requests have no Transfer-Encoding: fetch sends a body with Content-Length".into(),
-                ));
+                let why = match self.http1_1 {
+                    false => {
+                        "HTTP/1.0 requests have no Transfer-Encoding: fetch sends a body with Content-Length"
+                    }
+                    true => {
+                        "fetch frames the body itself: Content-Length, or chunked for standard input"
+                    }
+                };
+                return Err(Error::Usage(why.into()));
             }
             user.push((name, value));
         }
         Ok(user)
+    }
+}
+
+/// The header that says where the body ends: its Content-Length, or chunked
+/// for standard input streamed in HTTP/1.1. A length the user gave, if any,
+/// is theirs to get wrong (as with curl).
+fn framing(headers: &mut Vec<(String, String)>, len: Option<u64>) {
+    let given = |name: &str| headers.iter().any(|(n, _)| n.eq_ignore_ascii_case(name));
+    match len {
+        Some(_) if given("content-length") => {}
+        Some(len) => headers.push(("Content-Length".into(), len.to_string())),
+        None => {
+            headers.retain(|(n, _)| !n.eq_ignore_ascii_case("content-length"));
+            headers.push(("Transfer-Encoding".into(), "chunked".into()));
+        }
     }
 }
 
@@ -227,23 +253,38 @@ fn with_boundary(headers: &mut [(String, String)], form_type: &str) {
     }
 }
 
-/// -d and --data-urlencode values in command-line order (true: to be encoded),
-/// as curl joins them.
-pub(super) fn data_parts(matches: &clap::ArgMatches) -> Vec<(bool, OsString)> {
+/// How a data argument becomes body bytes, as curl's flags differ.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DataKind {
+    /// -d: @FILE and @- are read without their CR and LF.
+    Ascii,
+    /// --data-binary: @FILE and @- are sent exactly.
+    Binary,
+    /// --data-raw: no @ is special.
+    Raw,
+    /// --data-urlencode.
+    UrlEncode,
+}
+
+/// The data values in command-line order, with their kind, as curl joins them.
+pub(super) fn data_parts(matches: &clap::ArgMatches) -> Vec<(DataKind, OsString)> {
     let mut parts = Vec::new();
-    for (id, encode) in [("data", false), ("data_urlencode", true)] {
+    let ids = [
+        ("data", DataKind::Ascii),
+        ("data_binary", DataKind::Binary),
+        ("data_raw", DataKind::Raw),
+        ("data_urlencode", DataKind::UrlEncode),
+    ];
+    for (id, kind) in ids {
         let (Some(values), Some(indices)) =
             (matches.get_many::<OsString>(id), matches.indices_of(id))
         else {
             continue;
         };
-        parts.extend(indices.zip(values).map(|(i, v)| (i, encode, v.clone())));
+        parts.extend(indices.zip(values).map(|(i, v)| (i, kind, v.clone())));
     }
     parts.sort_by_key(|(i, ..)| *i);
-    parts
-        .into_iter()
-        .map(|(_, encode, v)| (encode, v))
-        .collect()
+    parts.into_iter().map(|(_, kind, v)| (kind, v)).collect()
 }
 
 /// -G data as a query string: it goes into the request line, so a space or a
@@ -301,10 +342,19 @@ fn urlencoded(value: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {
 /// place stdin is ever read). Read before any socket exists, so a missing file is
 /// a usage error and nothing is sent.
 /// `-d` or `--json` argument as a body: a named file is read as it is sent.
-fn data_payload(data: &std::ffi::OsStr) -> Result<Payload, Error> {
+/// A -d or --data-binary value: `@FILE` (a regular file streamed as it is
+/// sent, unless -d drops its newlines), `@-` (streamed with --http1.1, else
+/// read now), or the bytes themselves.
+fn data_payload(
+    data: &std::ffi::OsStr,
+    strip_newlines: bool,
+    stream: bool,
+) -> Result<Payload, Error> {
     let bytes = data.as_encoded_bytes();
+    let mut payload = Payload::default();
     match bytes.strip_prefix(b"@") {
-        Some(source) if source != b"-" => {
+        Some(b"-") if stream => payload.push(Piece::Stdin { strip_newlines }),
+        Some(source) if source != b"-" && !strip_newlines => {
             let path = std::path::Path::new(
                 <std::ffi::OsStr as std::os::unix::ffi::OsStrExt>::from_bytes(source),
             );
@@ -315,12 +365,16 @@ fn data_payload(data: &std::ffi::OsStr) -> Result<Payload, Error> {
                     io_text(&e)
                 ))
             })?;
-            let mut payload = Payload::default();
             payload.push(piece);
-            Ok(payload)
         }
-        _ => Ok(Payload::from_bytes(read_data(data)?)),
+        Some(_) if strip_newlines => {
+            let mut read = read_data(data)?;
+            read.retain(|&b| b != b'\r' && b != b'\n');
+            payload.push_bytes(&read);
+        }
+        _ => payload.push_bytes(&read_data(data)?),
     }
+    Ok(payload)
 }
 
 fn read_data(data: &std::ffi::OsStr) -> Result<Vec<u8>, Error> {

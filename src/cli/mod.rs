@@ -84,9 +84,17 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'A', long, value_name = "STRING")]
     user_agent: Option<String>,
 
-    /// Send DATA as the request body (repeated: joined with &); @FILE sends a file, @- standard input
-    #[arg(short = 'd', long, value_name = "DATA")]
+    /// Send DATA as the request body (repeated: joined with &); @FILE sends a file without its CR and LF, @- standard input
+    #[arg(short = 'd', long, visible_alias = "data-ascii", value_name = "DATA")]
     data: Vec<OsString>,
+
+    /// Like -d, but @FILE and @- are sent exactly, newlines included
+    #[arg(hide_short_help = true, long, value_name = "DATA")]
+    data_binary: Vec<OsString>,
+
+    /// Like -d, but a leading @ is sent as it is
+    #[arg(hide_short_help = true, long, value_name = "DATA")]
+    data_raw: Vec<OsString>,
 
     /// Like -d, URL-encoded; curl's forms: CONTENT, =CONTENT, NAME=CONTENT, @FILE, NAME@FILE
     #[arg(hide_short_help = true, long, value_name = "DATA")]
@@ -97,11 +105,11 @@ pub struct Args {
     get: bool,
 
     /// Send DATA as JSON (Content-Type and Accept: application/json); @FILE and @- as for -d; repeated, joined
-    #[arg(long, value_name = "DATA", conflicts_with_all = ["data", "data_urlencode", "get"])]
+    #[arg(long, value_name = "DATA", conflicts_with_all = ["data", "data_binary", "data_raw", "data_urlencode", "get"])]
     json: Vec<OsString>,
 
     /// Send a multipart form field: NAME=VALUE, NAME=@FILE (a file upload), NAME=<FILE (repeatable)
-    #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_urlencode", "json", "get"])]
+    #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_binary", "data_raw", "data_urlencode", "json", "get"])]
     form: Vec<OsString>,
 
     /// Send cookies: 'NAME=VALUE; NAME2=VALUE2' as the Cookie header
@@ -124,12 +132,13 @@ pub struct Args {
     #[arg(hide_short_help = true, short = '#', long)]
     progress_bar: bool,
 
-    /// -d and --data-urlencode values, in the order given (filled after parsing).
+    /// -d, --data-binary, --data-raw and --data-urlencode values, in the
+    /// order given (filled after parsing).
     #[arg(skip)]
-    data_parts: Vec<(bool, OsString)>,
+    data_parts: Vec<(data::DataKind, OsString)>,
 
     /// Send HEAD and print the response head
-    #[arg(short = 'I', long, conflicts_with_all = ["data", "data_urlencode", "json", "form", "method", "body"])]
+    #[arg(short = 'I', long, conflicts_with_all = ["data", "data_binary", "data_raw", "data_urlencode", "json", "form", "method", "body"])]
     head: bool,
 
     /// Exit 22 without writing the body when the HTTP status is 400 or more
@@ -137,7 +146,7 @@ pub struct Args {
     fail: bool,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_urlencode", "json", "form", "head", "body", "cookie", "referer"])]
+    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "referer"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)
@@ -156,6 +165,14 @@ pub struct Args {
     /// Use only IPv6 addresses
     #[arg(hide_short_help = true, short = '6', long = "ipv6")]
     ipv6: bool,
+
+    /// Send the request in HTTP/1.1, with Connection: close; a body of unknown length goes chunked
+    #[arg(hide_short_help = true, long = "http1.1", overrides_with = "http1_0")]
+    http1_1: bool,
+
+    /// Send the request in HTTP/1.0 [default]
+    #[arg(hide_short_help = true, long = "http1.0", overrides_with = "http1_1")]
+    http1_0: bool,
 
     /// Trace each step on stderr with its time: `*` steps, `>` request head, `<` response head
     #[arg(short = 'v', long)]

@@ -160,6 +160,8 @@ impl Args {
             raw: self.raw,
             decode: self.compressed,
             retry: None,
+            http10: !self.raw && !self.http1_1,
+            notes: !self.silent,
         }
     }
 

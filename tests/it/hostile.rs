@@ -455,7 +455,13 @@ fn a_server_that_never_reads_the_request_is_a_timeout_29() {
     });
     let start = Instant::now();
     fetch()
-        .args(["--read-timeout", "1", "-d", &upload, &server.target()])
+        .args([
+            "--read-timeout",
+            "1",
+            "--data-binary",
+            &upload,
+            &server.target(),
+        ])
         .assert()
         .code(29)
         .stdout("")

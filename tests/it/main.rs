@@ -25,3 +25,4 @@ mod retry;
 mod signals;
 mod uploads;
 mod usage;
+mod versions;

@@ -105,9 +105,17 @@ fn data_from_a_file_and_from_stdin() {
     let file = dir.join("body.bin");
     std::fs::write(&file, b"line1\nline2\0end").unwrap();
     let arg = format!("@{}", file.display());
-    let request = without_host(&sent(&["-X", "PUT", "-d", &arg], None));
+    let request = without_host(&sent(&["-X", "PUT", "--data-binary", &arg], None));
     let headers = format!("{}{FORM}Content-Length: 15\r\n", defaults());
     assert_eq!(request, expected("PUT", &headers, "line1\nline2\0end"));
+    // -d drops a file's CR and LF, as curl's does; --data-raw sends the @.
+    std::fs::write(&file, b"a=1\r\n&b=2\n").unwrap();
+    let request = without_host(&sent(&["-d", &arg, "--data-raw", "@x"], None));
+    let headers = format!("{}{FORM}Content-Length: 10\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, "a=1&b=2&@x"));
+    let request = without_host(&sent(&["--data-ascii", &arg], None));
+    let headers = format!("{}{FORM}Content-Length: 7\r\n", defaults());
+    assert_eq!(request, expected("POST", &headers, "a=1&b=2"));
     std::fs::remove_dir_all(&dir).unwrap();
 
     let request = without_host(&sent(&["-d", "@-"], Some("from stdin")));

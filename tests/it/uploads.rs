@@ -1,5 +1,5 @@
 //! Request bodies from files and forms: -F multipart (read back by Python's
-//! form parsing), and -d @FILE / -F @FILE sent as they are read.
+//! form parsing), and --data-binary @FILE / -F @FILE sent as they are read.
 
 use std::fs;
 use std::io::{Read, Write};
@@ -122,14 +122,14 @@ fn each_form_has_its_own_boundary_and_stdin_can_be_a_part() {
 }
 
 #[test]
-fn large_files_go_out_byte_for_byte_from_d_and_f() {
+fn large_files_go_out_byte_for_byte_from_data_binary_and_f() {
     let scratch = Scratch::new("upload-large");
     let data = pattern(8 << 20);
     let path = scratch.path("big.bin");
     fs::write(&path, &data).unwrap();
     let server = reply(ok_response(b""));
     fetch()
-        .arg("-d")
+        .arg("--data-binary")
         .arg(format!("@{}", path.display()))
         .arg(server.target())
         .assert()
@@ -140,7 +140,7 @@ fn large_files_go_out_byte_for_byte_from_d_and_f() {
 
     let server = reply(ok_response(b""));
     fetch()
-        .args(["-d", "a=1", "-d"])
+        .args(["-d", "a=1", "--data-binary"])
         .arg(format!("@{}", path.display()))
         .arg(server.target())
         .assert()
@@ -181,7 +181,7 @@ fn a_file_that_shrinks_while_it_is_sent_is_26() {
         start
     });
     let assert = fetch()
-        .arg("-d")
+        .arg("--data-binary")
         .arg(format!("@{}", path.display()))
         .args([&server.target(), "-w", "%{json}"])
         .assert()

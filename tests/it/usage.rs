@@ -222,27 +222,24 @@ fn curl_options_fetch_lacks_are_named_with_what_fetch_offers() {
     for (args, message) in [
         (
             &["--http2", "{}"][..],
-            "--http2: fetch speaks HTTP/1.0; it has no HTTP/2 or HTTP/3",
+            "--http2: fetch speaks HTTP/1.0, or HTTP/1.1 with --http1.1; it has no HTTP/2 or HTTP/3",
         ),
         (
-            &["--cert", "c.pem", "{}"],
-            "--cert: fetch cannot present a client certificate",
+            &["--digest", "-u", "a:b", "{}"],
+            "--digest: fetch sends Basic authentication only, with -u",
         ),
         (
             &["--url", "http://{}/"],
             "--url: give the URL as the TARGET argument",
         ),
+        (&["-Z", "{}"], "-Z: fetch makes one request per run"),
         (
-            &["-c", "jar.txt", "{}"],
-            "-c: fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE",
+            &["--ftp-pasv", "{}"],
+            "--ftp-pasv: fetch speaks HTTP only; it has no FTP",
         ),
         (
-            &["--data-binary", "@f", "{}"],
-            "--data-binary: fetch's -d sends the bytes as given",
-        ),
-        (
-            &["-T", "f", "{}"],
-            "-T: fetch has no -T; send a file with -X PUT -d @FILE",
+            &["--http3", "{}"],
+            "--http3: fetch speaks HTTP/1.0, or HTTP/1.1 with --http1.1; it has no HTTP/2 or HTTP/3",
         ),
         (
             &["--limit-rate=1k", "{}"],
