@@ -74,6 +74,12 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
         .context("starting the --max-time watchdog thread")
         .map_err(Error::Local)?;
     // Before any socket: an unusable output must fail before the request is sent.
+    if plan.output.create_dirs {
+        let files = [&plan.output.file, &plan.output.dump_header];
+        for path in files.into_iter().flatten() {
+            output::create_dirs(path)?;
+        }
+    }
     let mut out = match (&plan.output.file, plan.output.resume) {
         (Some(path), Some(offset)) => Output::resume(path, offset)?,
         (Some(path), None) => Output::file(path)?,
@@ -103,6 +109,13 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
     // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
+        // --fail-with-body: the body came whole; the output is complete.
+        Err(Stop::Failed(error))
+            if plan.rules.fail_with_body
+                && matches!(error.unwrapped(), Error::HttpStatus { .. }) =>
+        {
+            out.finish().and(Err(error))
+        }
         Err(Stop::Failed(error)) => Err(out.abandon(error)),
     };
     result.map_err(|error| error.timed(clock.elapsed()))
@@ -224,6 +237,8 @@ impl Running<'_> {
         }
         let budget = self.retry_budget()?;
         match error.retry() {
+            // Standard input streamed is gone once sent: it cannot go again.
+            _ if self.plan.retry.all_errors && self.plan.request.body.len().is_some() => {}
             RetryRule::Always => {}
             RetryRule::IfRepeatable if self.plan.request.repeatable => {}
             _ => return None,
@@ -238,7 +253,7 @@ impl Running<'_> {
     /// status is to be retried rather than written (the exchange checks, when
     /// the status comes, that the output can still be taken back).
     fn attempt_rules(&self) -> transfer::Rules {
-        let repeatable = self.plan.request.repeatable;
+        let repeatable = self.plan.request.repeatable || self.plan.retry.all_errors;
         transfer::Rules {
             retry: self.retry_budget().filter(|_| repeatable),
             ..self.plan.rules

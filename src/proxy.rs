@@ -133,10 +133,10 @@ impl Proxy {
         let hint = match status {
             407 if self.credentials.is_some() => "the proxy rejected the credentials given".into(),
             407 if self.from == "-x" => {
-                "the proxy wants credentials: give them as -x http://USER:PASSWORD@HOST:PORT".into()
+                "the proxy wants credentials: give them with -U USER:PASSWORD".into()
             }
             407 => format!(
-                "the proxy wants credentials: give them in {} as http://USER:PASSWORD@HOST:PORT",
+                "the proxy wants credentials: give them with -U USER:PASSWORD, or in {} as http://USER:PASSWORD@HOST:PORT",
                 self.from
             ),
             403 => "the proxy refuses to open a tunnel to this host or port".into(),
@@ -273,6 +273,28 @@ impl Proxies {
                 .filter(|item| !item.is_empty())
                 .collect(),
         })
+    }
+
+    /// -U: these credentials for whichever proxy is used, in place of any its
+    /// URL gives.
+    pub fn with_credentials(mut self, user: &str) -> Proxies {
+        let (user, password) = match user.split_once(':') {
+            Some((user, password)) => (user, Some(password.to_string())),
+            None => (user, None),
+        };
+        let proxies = [
+            &mut self.explicit,
+            &mut self.http,
+            &mut self.https,
+            &mut self.all,
+        ];
+        for proxy in proxies.into_iter().flatten() {
+            proxy.credentials = Some(Credentials {
+                user: user.to_string(),
+                password: password.clone(),
+            });
+        }
+        self
     }
 
     /// The proxy for `target`, if it goes through one.

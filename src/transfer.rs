@@ -51,6 +51,8 @@ pub struct Rules {
     pub include_head: bool,
     /// --fail: a status of 400 or more ends the exchange before any body is written.
     pub fail_on_error: bool,
+    /// --fail-with-body: a status of 400 or more fails after its body is written.
+    pub fail_with_body: bool,
     /// --max-size: the most body bytes to accept.
     pub max_size: Option<u64>,
     /// --raw: write chunked bodies as received instead of decoded.
@@ -188,6 +190,13 @@ pub fn exchange(
     }
     let head_len = head.len;
     let elapsed = clock.elapsed();
+    let failure = (rules.fail_with_body && head.status >= 400).then(|| Error::HttpStatus {
+        addr,
+        elapsed,
+        status: head.status,
+        status_line: head.status_line.clone(),
+        retry_after: head.retry_after,
+    });
     let (mut body, codings) = start_body(head, &reader, rules, out, report, addr, elapsed)?;
     let early_body = &reader.buffered()[head_len..];
     let mut writer = match codings {
@@ -199,19 +208,22 @@ pub fn exchange(
     drop(writer);
     let result = result.and_then(|()| write_trailer(body.trailer(), rules, out));
     report.body_received(body.written());
-    if result.is_ok() {
-        link.stream.finish();
-        let ended = if body.ends_by_close() {
-            "peer closed"
-        } else {
-            "body complete"
-        };
-        let (written, received) = (body.written(), link.received);
-        report.step(format_args!(
-            "{ended}: {written} bytes after {received} received"
-        ));
+    result?;
+    link.stream.finish();
+    let ended = if body.ends_by_close() {
+        "peer closed"
+    } else {
+        "body complete"
+    };
+    let (written, received) = (body.written(), link.received);
+    report.step(format_args!(
+        "{ended}: {written} bytes after {received} received"
+    ));
+    // --fail-with-body: the body is written whole, and the status still fails.
+    match failure {
+        Some(error) => Err(error.into()),
+        None => Ok(redirect),
     }
-    result.map(|()| redirect)
 }
 
 /// A chunked body's trailer fields go where the head went: after the body with
@@ -966,6 +978,7 @@ mod tests {
             follow: false,
             include_head: false,
             fail_on_error: false,
+            fail_with_body: false,
             max_size: None,
             raw: false,
             decode: false,

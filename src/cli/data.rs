@@ -20,9 +20,10 @@ impl Args {
         }
         let (body, content_type) = self.body()?;
         let (body, target) = self.get_query(body, target)?;
-        let target = &target;
+        let target = &self.upload_target(&target);
         let natural = match () {
             _ if self.head => "HEAD",
+            _ if self.upload_file.is_some() => "PUT",
             _ if body.is_some() => "POST",
             _ => "GET",
         };
@@ -30,8 +31,9 @@ impl Args {
             Some(method) => request::parse_method(method).map_err(Error::Usage)?,
             None => natural.to_string(),
         };
-        let mut defaults =
-            self.default_headers(target, body.as_ref().map(|_| content_type.as_str()));
+        // -T sends the file as it is, with no Content-Type (as curl).
+        let body_type = body.as_ref().filter(|_| self.upload_file.is_none());
+        let mut defaults = self.default_headers(target, body_type.map(|_| content_type.as_str()));
         if let Some(offset) = resume {
             defaults.push(("Range".into(), format!("bytes={offset}-")));
         }
@@ -102,8 +104,28 @@ impl Args {
         Ok((body, target))
     }
 
-    /// The body (-d and --data-urlencode joined with &, --json, or -F) and its type.
+    /// -T FILE to a URL ending in '/' goes to that directory under the file's
+    /// name, as curl sends it.
+    fn upload_target(&self, target: &Target) -> Target {
+        let name = self
+            .upload_file
+            .as_ref()
+            .filter(|path| path.as_os_str() != "-")
+            .and_then(|path| path.file_name());
+        match name {
+            Some(name) if target.path.ends_with('/') => Target {
+                path: format!("{}{}", target.path, path_segment(name.as_encoded_bytes())),
+                ..target.clone()
+            },
+            _ => target.clone(),
+        }
+    }
+
+    /// The body (-d and --data-urlencode joined with &, --json, -F, or -T) and its type.
     fn body(&self) -> Result<(Option<Payload>, String), Error> {
+        if let Some(path) = &self.upload_file {
+            return Ok((Some(upload(path, self.http1_1)?), String::new()));
+        }
         if !self.json.is_empty() {
             // Repeated, the pieces are joined as they are (curl's rule).
             let mut body = Payload::default();
@@ -215,6 +237,19 @@ impl Args {
         }
         Ok(user)
     }
+}
+
+/// A file name as one segment of a URL path: RFC 3986's unreserved bytes as
+/// they are, the rest percent-encoded.
+fn path_segment(name: &[u8]) -> String {
+    name.iter()
+        .map(|&b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
 }
 
 /// The header that says where the body ends: its Content-Length, or chunked
@@ -374,6 +409,30 @@ fn data_payload(
         }
         _ => payload.push_bytes(&read_data(data)?),
     }
+    Ok(payload)
+}
+
+/// -T FILE: a regular file streamed as it is sent; `-` standard input,
+/// streamed with --http1.1, else read now.
+fn upload(path: &std::path::Path, stream: bool) -> Result<Payload, Error> {
+    let mut payload = Payload::default();
+    if path.as_os_str() == "-" {
+        match stream {
+            true => payload.push(Piece::Stdin {
+                strip_newlines: false,
+            }),
+            false => payload.push_bytes(&read_data(std::ffi::OsStr::new("@-"))?),
+        }
+        return Ok(payload);
+    }
+    let piece = crate::payload::file_piece(path).map_err(|e| {
+        Error::Usage(format!(
+            "cannot read -T file '{}': {}",
+            path.display(),
+            io_text(&e)
+        ))
+    })?;
+    payload.push(piece);
     Ok(payload)
 }
 

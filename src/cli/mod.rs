@@ -57,6 +57,7 @@ pub struct Args {
 
     /// Deadline for the whole command (0: none)
     #[arg(
+        short = 'm',
         long,
         value_name = "DURATION",
         default_value = "0",
@@ -145,6 +146,14 @@ pub struct Args {
     #[arg(short = 'f', long)]
     fail: bool,
 
+    /// Like -f, but the body is written first
+    #[arg(hide_short_help = true, long, conflicts_with = "fail")]
+    fail_with_body: bool,
+
+    /// Upload FILE with PUT, streamed as it is read ('-': standard input)
+    #[arg(hide_short_help = true, short = 'T', long, value_name = "FILE", conflicts_with_all = ["data", "data_binary", "data_raw", "data_urlencode", "json", "form", "get", "head"])]
+    upload_file: Option<std::path::PathBuf>,
+
     /// Send standard input verbatim as the whole request; print the reply verbatim
     #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "referer"])]
     raw: bool,
@@ -182,9 +191,17 @@ pub struct Args {
     #[arg(short = 'w', long, value_name = "FORMAT")]
     write_out: Option<WriteOut>,
 
-    /// Retry up to N times when the server could not be reached or asked to try again
+    /// Retry up to N times when the server could not be reached (refused too) or answered 408, 429, 500, 502, 503 or 504
     #[arg(long, value_name = "N", default_value_t = 0)]
     retry: u32,
+
+    /// Accepted for curl's sake: --retry retries refused connections already
+    #[arg(hide_short_help = true, long)]
+    retry_connrefused: bool,
+
+    /// With --retry, retry every failure: also a 4xx with -f, a malformed reply, a failed upload, any method
+    #[arg(hide_short_help = true, long)]
+    retry_all_errors: bool,
 
     /// A fixed wait between retries [default: 1s, doubling up to 30s]
     #[arg(
@@ -221,20 +238,24 @@ pub struct Args {
     #[arg(hide_short_help = true, short = 'D', long, value_name = "FILE")]
     dump_header: Option<std::path::PathBuf>,
 
-    /// Resume the -o or -O file from what FILE.part (or FILE) holds (only '-' is accepted)
+    /// Resume the -o or -O file: '-' from what FILE.part (or FILE) holds, or from byte N of it
     #[arg(
         hide_short_help = true,
         short = 'C',
         long,
-        value_name = "-",
+        value_name = "-|N",
         allow_hyphen_values = true,
         conflicts_with_all = ["compressed", "raw", "head"]
     )]
     continue_at: Option<String>,
 
-    /// Put the -o or -O file in DIR (which must exist)
+    /// Put the -o or -O file in DIR (which must exist, unless --create-dirs)
     #[arg(hide_short_help = true, long, value_name = "DIR")]
     output_dir: Option<std::path::PathBuf>,
+
+    /// Create the missing directories of the -o, -O, -D and -c files
+    #[arg(hide_short_help = true, long)]
+    create_dirs: bool,
 
     /// Refuse a body larger than BYTES (exit 63); accepts k, M, G (1024-based)
     #[arg(hide_short_help = true, long, value_name = "BYTES", value_parser = parse_size)]
@@ -264,6 +285,15 @@ pub struct Args {
     /// Use this HTTP proxy: [http://][USER:PASSWORD@]HOST[:PORT] (port 1080 by default)
     #[arg(short = 'x', long, value_name = "PROXY")]
     proxy: Option<String>,
+
+    /// The proxy's credentials (Basic), for -x or the environment's proxy
+    #[arg(
+        hide_short_help = true,
+        short = 'U',
+        long,
+        value_name = "USER:PASSWORD"
+    )]
+    proxy_user: Option<String>,
 
     /// Go direct to these hosts: comma list of names (and their subdomains), IPs, CIDR ranges, or *
     #[arg(hide_short_help = true, long, value_name = "LIST")]
@@ -366,8 +396,7 @@ fn parse_size(text: &str) -> Result<u64, String> {
         .ok_or_else(|| format!("'{text}' is too large"))
 }
 
-/// -h and --help, with -C's value shown as `-C -`: it takes nothing else, and
-/// clap would show the placeholder as `<->`.
+/// -h and --help, as clap prints them; a reader that leaves early is no failure.
 fn print_help(e: &clap::Error) -> ! {
     let styled = e.render();
     // As clap's own printing does: colour on a terminal, unless NO_COLOR.
@@ -377,17 +406,11 @@ fn print_help(e: &clap::Error) -> ! {
     } else {
         styled.to_string()
     };
-    let text = dash_placeholder(&text);
     let mut out = std::io::stdout().lock();
     // A reader that left early (`fetch --help | head`) is no failure.
     let _ = std::io::Write::write_all(&mut out, text.as_bytes());
     let _ = std::io::Write::flush(&mut out);
     std::process::exit(0);
-}
-
-/// `-C -` for clap's `<->`.
-pub fn dash_placeholder(text: &str) -> String {
-    text.replace("<->", "-")
 }
 
 /// clap's error in one line; for an option curl has and fetch lacks, what
@@ -449,7 +472,7 @@ fn one_line(e: &clap::Error) -> String {
             !in_usage && !l.is_empty() && !l.starts_with("For more")
         })
         .collect();
-    let joined = dash_placeholder(&words.join(" "));
+    let joined = words.join(" ");
     let message = joined.strip_prefix("error: ").unwrap_or(&joined);
     format!("{message} (see 'fetch --help')")
 }

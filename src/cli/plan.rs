@@ -21,6 +21,8 @@ pub struct Retry {
     /// --retry-delay; `None` for the default back-off.
     pub delay: Option<std::time::Duration>,
     pub max_time: Option<std::time::Duration>,
+    /// --retry-all-errors: every failure is retried, whatever the method.
+    pub all_errors: bool,
 }
 
 /// Where the body goes, and how it is shown.
@@ -34,8 +36,10 @@ pub struct OutputPlan {
     pub binary_guard: bool,
     /// Show a progress bar on stderr.
     pub progress: bool,
-    /// -C -: the length of the partial file to resume (FILE.part, else FILE).
+    /// -C: the length of the partial file to resume (FILE.part, else FILE).
     pub resume: Option<u64>,
+    /// --create-dirs: make the -o, -O, -D and -c files' missing directories.
+    pub create_dirs: bool,
 }
 
 /// What fetch says about the fetch, besides the body.
@@ -113,6 +117,10 @@ impl Args {
             std::env::var(name).ok()
         })
         .map_err(Error::Usage)?;
+        let proxies = match &self.proxy_user {
+            Some(user) => proxies.with_credentials(user),
+            None => proxies,
+        };
         Ok(Plan {
             proxies,
             tls,
@@ -133,6 +141,7 @@ impl Args {
                 // `--retry-delay 0` means no wait, not "no limit".
                 delay: self.retry_delay.map(|d| d.0.unwrap_or_default()),
                 max_time: self.retry_max_time.0,
+                all_errors: self.retry_all_errors,
             },
             report: ReportPlan {
                 verbose: self.verbose,
@@ -156,6 +165,7 @@ impl Args {
                 || self.include
                 || (!self.body && self.output.is_none() && !self.remote_name && terminals.stdout),
             fail_on_error: self.fail,
+            fail_with_body: self.fail_with_body,
             max_size: self.max_size,
             raw: self.raw,
             decode: self.compressed,
@@ -178,21 +188,14 @@ impl Args {
         };
         let resume = match (self.continue_at.as_deref(), &file) {
             (None, _) => None,
-            (Some("-"), Some(file)) => resumable_length(file),
-            (Some("-"), None) => {
-                return Err(Error::Usage(
-                    "-C - resumes a file: give -o FILE or -O".into(),
-                ));
+            (Some(_), None) => {
+                return Err(Error::Usage("-C resumes a file: give -o FILE or -O".into()));
             }
-            (Some(offset), _) => {
-                return Err(Error::Usage(format!(
-                    "-C '{}': fetch resumes from what the file holds: give -C - (only '-' is accepted)",
-                    crate::escape::shown(offset.as_bytes())
-                )));
-            }
+            (Some(at), Some(file)) => resume_offset(at, file)?,
         };
         Ok(OutputPlan {
             resume,
+            create_dirs: self.create_dirs,
             // `-o -` is the user's way to print a binary body to a terminal anyway.
             binary_guard: self.output.is_none() && !self.remote_name && terminals.stdout,
             // A bar only where a person watches, and never over a body on the same
@@ -227,6 +230,34 @@ impl Args {
         // As with curl, a later entry for the same HOST:PORT wins.
         pinned.reverse();
         Ok(Lookup { pinned, family })
+    }
+}
+
+/// -C's offset: `-`, what the file holds; N, byte N of what it holds (the
+/// rest is cut off when the fetch starts). `None` starts afresh.
+fn resume_offset(at: &str, file: &std::path::Path) -> Result<Option<u64>, Error> {
+    let held = resumable_length(file);
+    if at == "-" {
+        return Ok(held);
+    }
+    let shown = crate::escape::shown(at.as_bytes());
+    let offset: u64 = match at.parse() {
+        Ok(n) if at.bytes().all(|b| b.is_ascii_digit()) => n,
+        _ => {
+            return Err(Error::Usage(format!(
+                "-C '{shown}': give a byte offset (a number) or '-' (what the file holds)"
+            )));
+        }
+    };
+    match held {
+        _ if offset == 0 => Ok(None),
+        Some(held) if held >= offset => Ok(Some(offset)),
+        held => Err(Error::Usage(format!(
+            "-C {offset}: the file to resume holds {} bytes ({} or {}): use -C - to go on from its end",
+            held.unwrap_or(0),
+            crate::output::atomic::part_path(file).display(),
+            file.display()
+        ))),
     }
 }
 

@@ -68,10 +68,15 @@ impl AtomicFile {
         }
         let mut file = OpenOptions::new().write(true).open(&part)?;
         let length = file.seek(io::SeekFrom::End(0))?;
-        if length != offset {
+        if length < offset {
             return Err(io::Error::other(format!(
-                "it changed while fetch started ({length} bytes, not {offset})"
+                "it shrank while fetch started ({length} bytes, not {offset})"
             )));
+        }
+        // -C N keeps the first N bytes; the Range asks for what follows them.
+        if length > offset {
+            file.set_len(offset)?;
+            file.seek(io::SeekFrom::Start(offset))?;
         }
         let atomic = AtomicFile {
             dest: dest.to_path_buf(),

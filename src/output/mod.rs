@@ -11,9 +11,10 @@ mod sink;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Write};
 use std::os::fd::{AsFd, BorrowedFd};
+use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use crate::error::{Error, Stop};
+use crate::error::{Error, Stop, io_text};
 use crate::interrupt::{self, Waiting};
 use atomic::{AtomicFile, part_path};
 use guard::{Guard, Verdict};
@@ -293,6 +294,24 @@ impl Output {
             let _ = io::stderr().write_all(line.as_bytes());
         }
     }
+}
+
+/// --create-dirs: the directories `path` goes in, made when missing (curl's
+/// mode for them, 0750 before the umask).
+pub fn create_dirs(path: &Path) -> Result<(), Error> {
+    let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) else {
+        return Ok(());
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o750)
+        .create(dir)
+        .map_err(|e| {
+            file_error(
+                path,
+                &format!("cannot create its directory: {}", io_text(&e)),
+            )
+        })
 }
 
 fn file_error(path: &Path, why: &str) -> Error {

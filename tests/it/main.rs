@@ -8,6 +8,7 @@ mod support;
 mod addresses;
 mod compressed;
 mod credentials;
+mod curl_flags;
 mod diagnostics;
 mod failures;
 mod generate;

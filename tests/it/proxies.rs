@@ -249,7 +249,7 @@ fn a_407_with_a_page_is_reported_with_its_status_and_how_to_give_credentials() {
         .stdout("407")
         .stderr(one_line())
         .stderr(contains(format!(
-            "the proxy {} (from -x) did not open a tunnel to origin.test:443: HTTP/1.1 407 Proxy Authentication Required (the proxy wants credentials: give them as -x http://USER:PASSWORD@HOST:PORT)",
+            "the proxy {} (from -x) did not open a tunnel to origin.test:443: HTTP/1.1 407 Proxy Authentication Required (the proxy wants credentials: give them with -U USER:PASSWORD)",
             proxy.target()
         )));
     proxy.finish();

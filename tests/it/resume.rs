@@ -208,14 +208,11 @@ fn a_partial_file_of_another_tool_is_resumed_and_no_file_means_a_plain_fetch() {
 }
 
 #[test]
-fn continue_at_needs_a_file_and_takes_only_a_dash() {
-    refused_with(
-        &["-C", "-", "{}"],
-        "-C - resumes a file: give -o FILE or -O",
-    );
+fn continue_at_needs_a_file_and_an_offset_it_holds() {
+    refused_with(&["-C", "-", "{}"], "-C resumes a file: give -o FILE or -O");
     refused_with(
         &["-C", "100", "-o", "/tmp/fetch-never-written", "{}"],
-        "-C '100': fetch resumes from what the file holds: give -C -",
+        "-C 100: the file to resume holds 0 bytes",
     );
     refused_with(
         &[

@@ -86,15 +86,15 @@ fn generate_suggests_the_completion_kind_meant() {
 }
 
 #[test]
-fn continue_at_is_shown_as_dash_c_dash() {
+fn continue_at_shows_both_forms() {
     let help = fetch().arg("--help").assert().code(0);
     let help = String::from_utf8_lossy(&help.get_output().stdout).into_owned();
-    assert!(help.contains("  -C, --continue-at -\n"), "{help}");
-    assert!(help.contains("only '-' is accepted"), "{help}");
+    assert!(help.contains("  -C, --continue-at <-|N>\n"), "{help}");
+    assert!(help.contains("or from byte N of it"), "{help}");
     assert!(!help.contains("<->"), "{help}");
     refused_with(
         &["-C", "-", "--compressed", "-o", "f", "{}"],
-        "'--continue-at -' cannot be used",
+        "'--continue-at <-|N>' cannot be used",
     );
 }
 
