@@ -10,7 +10,7 @@
 const LACKING: &str = "\
 --http2 --http2-prior-knowledge --http3 --http3-only|fetch speaks HTTP/1.0, or HTTP/1.1 with --http1.1; it has no HTTP/2 or HTTP/3\n\
 --http0.9|fetch sends HTTP/1.0 requests, or HTTP/1.1 with --http1.1\n\
--E --cert --key --cert-type --key-type --pass|fetch cannot present a client certificate\n\
+--pass|fetch reads unencrypted keys only: openssl pkey -in KEY -out plain.pem decrypts one\n\
 --url|give the URL as the TARGET argument\n\
 -c --cookie-jar|fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE\n\
 --limit-rate|fetch has no rate limit\n\

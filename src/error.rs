@@ -58,7 +58,7 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
     ),
     (
         35,
-        "the TLS handshake failed (plain HTTP on the port, an alert, old TLS)",
+        "the TLS handshake failed (plain HTTP on the port, an alert, old TLS, a client certificate wanted)",
     ),
     (
         47,
@@ -70,12 +70,20 @@ pub const EXIT_CODES: &[(u8, &str)] = &[
         56,
         "connection broken while receiving (reset, or TLS closed without close_notify)",
     ),
+    (
+        58,
+        "--cert or --key cannot be used: unreadable, not PEM, encrypted, or the key does not match",
+    ),
     (60, "the server's TLS certificate could not be verified"),
     (
         61,
         "the body cannot be decoded: a transfer coding other than chunked, or with --compressed a broken or unknown Content-Encoding",
     ),
     (63, "--max-size: the body is larger than allowed"),
+    (
+        65,
+        "-L: a 307 or 308 asks for a body again that came from standard input (--http1.1)",
+    ),
     (
         77,
         "the CA file or directory cannot be read or holds no certificate",
@@ -169,6 +177,8 @@ classes! {
     TlsHandshake => 35, "tls_handshake", Always;
     TlsCertificate => 60, "tls_certificate", Never;
     TlsCaFile => 77, "tls_ca_file", Never;
+    ClientCert => 58, "client_cert", Never;
+    Rewind => 65, "rewind", Never;
     TlsTruncated => 56, "tls_truncated", IfRepeatable;
     BadLocation => 3, "bad_location", Never;
     ProxyResolve => 5, "proxy_resolve", Always;
@@ -263,6 +273,20 @@ pub enum Error {
     /// The roots to trust could not be loaded; the text names the path and why.
     #[error("{0}")]
     TlsCaFile(String),
+
+    /// --cert or --key cannot be used: which file, and why.
+    #[error("{0}")]
+    ClientCert(String),
+
+    /// A 307 or 308 asks for the body again, and it was standard input,
+    /// streamed and gone.
+    #[error(
+        "{status_line} asks to send the body again to {location}, and it came from standard input, which cannot be read twice: save it to a file and give -d @FILE or -T FILE"
+    )]
+    Rewind {
+        status_line: String,
+        location: String,
+    },
 
     #[error(
         "connected to {addr}, but no TLS answer within {elapsed}: is this port plain HTTP? (the TLS handshake counts toward --connect-timeout)"
@@ -483,6 +507,8 @@ impl Error {
             Error::TlsHandshake { .. } => Class::TlsHandshake,
             Error::TlsCertificate { .. } => Class::TlsCertificate,
             Error::TlsCaFile(_) => Class::TlsCaFile,
+            Error::ClientCert(_) => Class::ClientCert,
+            Error::Rewind { .. } => Class::Rewind,
             Error::TlsTimeout { .. } => Class::ConnectTimeout,
             Error::TlsTruncated { .. } => Class::TlsTruncated,
             Error::BadLocation { .. } => Class::BadLocation,
@@ -839,6 +865,11 @@ mod tests {
                 reason: "x".into(),
             },
             Error::TlsCaFile("x".into()),
+            Error::ClientCert("x".into()),
+            Error::Rewind {
+                status_line: "HTTP/1.1 307 Temporary Redirect".into(),
+                location: "http://a.test/".into(),
+            },
             Error::Proxy {
                 proxy: "p.test:1080 (-x)".into(),
                 source: Box::new(Error::Resolve {

@@ -73,7 +73,47 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
     let _watchdog = interrupt::Watchdog::start(clock.total_deadline(), total, output_name)
         .context("starting the --max-time watchdog thread")
         .map_err(Error::Local)?;
+    // Read now, so that a key that does not match fails before connecting.
+    let identity = match &plan.tls.client {
+        Some(client) => Some(tls::client_cert::Identity::load(client)?),
+        None => None,
+    };
     // Before any socket: an unusable output must fail before the request is sent.
+    let out = open_output(plan)?;
+    // For an https target the roots load while the name resolves; a redirect to
+    // https loads them when it comes.
+    let roots = match plan.target.scheme {
+        Scheme::Https => Some(tls::RootsLoader::start(plan.tls.roots.clone())?),
+        Scheme::Http => None,
+    };
+    let mut running = Running {
+        plan,
+        clock,
+        out,
+        report,
+        roots,
+        identity,
+    };
+    let result = running.fetch_with_retries();
+    let Running { out, clock, .. } = running;
+    // A quiet stop (the output's reader left, the binary guard) is a success.
+    let result = match result {
+        Ok(()) | Err(Stop::Quiet) => out.finish(),
+        // --fail-with-body: the body came whole; the output is complete.
+        Err(Stop::Failed(error))
+            if plan.rules.fail_with_body
+                && matches!(error.unwrapped(), Error::HttpStatus { .. }) =>
+        {
+            out.finish().and(Err(error))
+        }
+        Err(Stop::Failed(error)) => Err(out.abandon(error)),
+    };
+    result.map_err(|error| error.timed(clock.elapsed()))
+}
+
+/// The body's destination, and -D's, opened (their directories made with
+/// --create-dirs).
+fn open_output(plan: &Plan) -> Result<Output, Error> {
     if plan.output.create_dirs {
         let files = [&plan.output.file, &plan.output.dump_header];
         for path in files.into_iter().flatten() {
@@ -91,34 +131,7 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
     if plan.output.progress {
         out = out.with_progress();
     }
-    // For an https target the roots load while the name resolves; a redirect to
-    // https loads them when it comes.
-    let roots = match plan.target.scheme {
-        Scheme::Https => Some(tls::RootsLoader::start(plan.tls.roots.clone())?),
-        Scheme::Http => None,
-    };
-    let mut running = Running {
-        plan,
-        clock,
-        out,
-        report,
-        roots,
-    };
-    let result = running.fetch_with_retries();
-    let Running { out, clock, .. } = running;
-    // A quiet stop (the output's reader left, the binary guard) is a success.
-    let result = match result {
-        Ok(()) | Err(Stop::Quiet) => out.finish(),
-        // --fail-with-body: the body came whole; the output is complete.
-        Err(Stop::Failed(error))
-            if plan.rules.fail_with_body
-                && matches!(error.unwrapped(), Error::HttpStatus { .. }) =>
-        {
-            out.finish().and(Err(error))
-        }
-        Err(Stop::Failed(error)) => Err(out.abandon(error)),
-    };
-    result.map_err(|error| error.timed(clock.elapsed()))
+    Ok(out)
 }
 
 /// -w's text, after the body as with curl; a closed stdout has no reader to tell.
@@ -167,6 +180,8 @@ struct Running<'a> {
     report: &'a mut Report,
     /// Loaded for the first https hop, and kept for the next ones.
     roots: Option<tls::RootsLoader>,
+    /// --cert: presented to any https hop that asks for it.
+    identity: Option<tls::client_cert::Identity>,
 }
 
 /// One hop: where it goes, and what is sent there.
@@ -304,6 +319,18 @@ fn proxy_for<'p>(plan: &'p Plan, target: &Target, report: &Report) -> Option<&'p
     }
 }
 
+/// Without -L a redirect is the answer: -w records where it pointed, and a
+/// note says so where a person reads it.
+fn not_followed(plan: &Plan, report: &mut Report, redirect: &transfer::Redirect, to: &str) {
+    report.not_followed(to);
+    if plan.report.redirect_note {
+        // "301 Moved Permanently", without the protocol version.
+        let status = redirect.status_line.split_once(' ').map_or("", |(_, s)| s);
+        let line = format!("fetch: {status} \u{2192} {to} (not followed; -L follows)\n");
+        let _ = std::io::stderr().write_all(line.as_bytes());
+    }
+}
+
 /// A failure on a hop a redirect led to names that hop and where it came from.
 fn after_redirect(error: Error, hops: &[String]) -> Error {
     match hops {
@@ -339,14 +366,7 @@ impl Running<'_> {
             Err(_) => escape::shown(&target::without_password(&redirect.location)),
         };
         if !plan.follow.on {
-            report.not_followed(&shown_next);
-            if plan.report.redirect_note {
-                // "301 Moved Permanently", without the protocol version.
-                let status = redirect.status_line.split_once(' ').map_or("", |(_, s)| s);
-                let line =
-                    format!("fetch: {status} \u{2192} {shown_next} (not followed; -L follows)\n");
-                let _ = std::io::stderr().write_all(line.as_bytes());
-            }
+            not_followed(plan, report, redirect, &shown_next);
             return Ok(None);
         }
         let next = next?;
@@ -367,6 +387,12 @@ impl Running<'_> {
         else {
             return Ok(None);
         };
+        if request.body.len().is_none() && matches!(redirect.status, 307 | 308) {
+            return Err(Error::Rewind {
+                status_line: redirect.status_line.clone(),
+                location: shown_next,
+            });
+        }
         if dropped && plan.follow.trusted {
             report.step(format_args!(
                 "the URL's credentials not sent to another origin: they belong to the URL's own"
@@ -441,6 +467,7 @@ impl Running<'_> {
             roots: loader.get()?,
             insecure: plan.tls.insecure,
             silent: plan.report.silent,
+            identity: self.identity.as_ref(),
         };
         let mut tls = tls::secure(tcp, &how, clock, report)?;
         transfer::exchange(&mut tls, &exchange, out, report)

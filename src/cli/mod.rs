@@ -274,6 +274,22 @@ pub struct Args {
     )]
     capath: Option<std::path::PathBuf>,
 
+    /// https: present this client certificate (PEM; with its key unless --key)
+    #[arg(hide_short_help = true, short = 'E', long, value_name = "FILE")]
+    cert: Option<std::path::PathBuf>,
+
+    /// https: the client certificate's private key (PEM: PKCS#8, PKCS#1 or SEC1)
+    #[arg(hide_short_help = true, long, value_name = "FILE", requires = "cert")]
+    key: Option<std::path::PathBuf>,
+
+    /// The --cert file's type: only PEM is read
+    #[arg(hide_short_help = true, long, value_name = "TYPE", requires = "cert")]
+    cert_type: Option<String>,
+
+    /// The --key file's type: only PEM is read
+    #[arg(hide_short_help = true, long, value_name = "TYPE", requires = "cert")]
+    key_type: Option<String>,
+
     /// https: go on when the certificate cannot be verified (a warning says why)
     #[arg(short = 'k', long)]
     insecure: bool,

@@ -11,6 +11,7 @@ use crate::proxy::Proxies;
 use crate::request::Request;
 use crate::target::{Host, Target};
 use crate::tls::RootSource;
+use crate::tls::client_cert::ClientCertPlan;
 use crate::transfer::Rules;
 use crate::writeout::WriteOut;
 
@@ -62,6 +63,8 @@ pub struct ReportPlan {
 pub struct TlsPlan {
     pub roots: RootSource,
     pub insecure: bool,
+    /// --cert and --key: read when the fetch starts, before any socket.
+    pub client: Option<ClientCertPlan>,
 }
 
 /// -L and its limits.
@@ -112,6 +115,12 @@ impl Args {
                 std::env::var(name).ok()
             }),
             insecure: self.insecure,
+            client: self.cert.clone().map(|cert| ClientCertPlan {
+                cert,
+                key: self.key.clone(),
+                cert_type: self.cert_type.clone(),
+                key_type: self.key_type.clone(),
+            }),
         };
         let proxies = Proxies::choose(self.proxy.as_deref(), self.noproxy.as_deref(), |name| {
             std::env::var(name).ok()

@@ -76,6 +76,15 @@ fn read(der: &[u8]) -> Option<Summary> {
     })
 }
 
+/// A DER Name (as a server lists the CAs it accepts) as `CN=…`; one without a
+/// common name, by its length.
+pub fn distinguished_name(der: &[u8]) -> String {
+    element(der)
+        .filter(|(tag, ..)| *tag == SEQUENCE)
+        .and_then(|(_, name, _)| common_name(name))
+        .unwrap_or_else(|| format!("(a name without CN, {} bytes)", der.len()))
+}
+
 /// The CN of a Name, as `CN=…`.
 fn common_name(name: &[u8]) -> Option<String> {
     const CN: &[u8] = &[0x55, 0x04, 0x03];

@@ -18,6 +18,8 @@ pub struct Checked<'a> {
     pub seen: &'a Seen,
     pub host: &'a str,
     pub roots: &'a Roots,
+    /// Whether the server asked for a client certificate, and what was sent.
+    pub asked: &'a super::client_cert::Asked,
 }
 
 /// The error for a failed handshake. `first` is what the server sent first.
@@ -61,7 +63,12 @@ pub fn handshake_error(
         TlsError::PeerIncompatible(PeerIncompatible::ServerDoesNotSupportTls12Or13) => {
             handshake("the server chose TLS 1.1 or older; fetch speaks TLS 1.2 and 1.3".into())
         }
-        TlsError::AlertReceived(alert) => handshake(alert_message(*alert)),
+        TlsError::AlertReceived(alert) => handshake(
+            checked
+                .asked
+                .refusal(*alert)
+                .unwrap_or_else(|| alert_message(*alert)),
+        ),
         TlsError::InvalidMessage(_) if !first.is_empty() => handshake(format!(
             "the server's answer is not TLS: it starts with \"{}\"",
             shown(&first[..first.len().min(40)])
@@ -87,7 +94,7 @@ pub fn alert_message(alert: AlertDescription) -> String {
             "it accepts none of the protocols fetch offers (ALPN http/1.0, http/1.1)"
         }
         AlertDescription::CertificateRequired => {
-            "it requires a client certificate, which fetch cannot present"
+            "it requires a client certificate: give it with --cert FILE (and --key FILE)"
         }
         AlertDescription::UnrecognisedName => "it serves no site of the name fetch asked for (SNI)",
         AlertDescription::InsufficientSecurity => {
@@ -105,14 +112,18 @@ pub fn alert_message(alert: AlertDescription) -> String {
 
 /// `certificate_required` for CertificateRequired: RFC 8446's spelling of the
 /// alerts rustls names in CamelCase; an alert rustls does not know, by number.
-fn alert_name(alert: AlertDescription) -> String {
+pub fn alert_name(alert: AlertDescription) -> String {
     if let AlertDescription::Unknown(number) = alert {
         return format!("number {number}");
     }
-    let camel = format!("{alert:?}");
+    let camel: Vec<char> = format!("{alert:?}").chars().collect();
     let mut name = String::new();
-    for c in camel.chars() {
-        if c.is_ascii_uppercase() && !name.is_empty() {
+    for (i, &c) in camel.iter().enumerate() {
+        // A word starts at a capital after a small letter (BadRecord), or at
+        // the last capital of a run before a small one (UnknownPSKIdentity).
+        let after_small = i > 0 && camel[i - 1].is_ascii_lowercase();
+        let ends_run = i > 0 && camel.get(i + 1).is_some_and(char::is_ascii_lowercase);
+        if c.is_ascii_uppercase() && (after_small || ends_run) {
             name.push('_');
         }
         name.push(c.to_ascii_lowercase());
@@ -268,5 +279,25 @@ pub fn unverified(checked: &Checked) -> Option<String> {
         Some(Err(TlsError::InvalidCertificate(cause))) => Some(certificate_reason(cause, checked)),
         Some(Err(other)) => Some(other.to_string()),
         _ => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn alerts_are_named_as_the_rfcs_spell_them() {
+        use AlertDescription as A;
+        for (alert, name) in [
+            (A::UnknownCA, "unknown_ca"),
+            (A::UnknownPSKIdentity, "unknown_psk_identity"),
+            (A::CertificateRequired, "certificate_required"),
+            (A::UnrecognisedName, "unrecognized_name"),
+            (A::BadRecordMac, "bad_record_mac"),
+            (A::Unknown(200), "number 200"),
+        ] {
+            assert_eq!(alert_name(alert), name);
+        }
     }
 }

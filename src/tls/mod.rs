@@ -3,6 +3,7 @@
 //! handshake under the connect deadline, and the stream the transfer reads.
 
 pub mod cert;
+pub mod client_cert;
 pub mod diagnose;
 mod roots;
 
@@ -92,7 +93,18 @@ impl ServerCertVerifier for Recording {
 }
 
 /// A client configuration for one connection, and where its verifier records.
-pub fn client_config(roots: &Roots, insecure: bool) -> (Arc<ClientConfig>, Arc<Mutex<Seen>>) {
+/// The client's configuration, with what it records: the server's chain and
+/// verdict, and whether it asked for a client certificate.
+pub struct Recorded {
+    pub seen: Arc<Mutex<Seen>>,
+    pub asked: Arc<Mutex<client_cert::Asked>>,
+}
+
+pub fn client_config(
+    roots: &Roots,
+    insecure: bool,
+    identity: Option<&client_cert::Identity>,
+) -> (Arc<ClientConfig>, Recorded) {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let inner = (!roots.store.is_empty())
         .then(|| {
@@ -113,15 +125,20 @@ pub fn client_config(roots: &Roots, insecure: bool) -> (Arc<ClientConfig>, Arc<M
     let builder = ClientConfig::builder_with_provider(provider)
         .with_safe_default_protocol_versions()
         .unwrap_or_else(|_| ClientConfig::builder());
+    let asked = Arc::new(Mutex::new(client_cert::Asked::default()));
+    let presenter = client_cert::Presenter {
+        identity: identity.cloned(),
+        asked: asked.clone(),
+    };
     let mut config = builder
         .dangerous()
         .with_custom_certificate_verifier(Arc::new(verifier))
-        .with_no_client_auth();
+        .with_client_cert_resolver(Arc::new(presenter));
     // As curl since 2026: some servers know only one of the two.
     config.alpn_protocols = vec![b"http/1.0".to_vec(), b"http/1.1".to_vec()];
     // One request per process: a session cache could never be used.
     config.resumption = Resumption::disabled();
-    (Arc::new(config), seen)
+    (Arc::new(config), Recorded { seen, asked })
 }
 
 /// TLS over the clock-bound TCP stream.
@@ -137,20 +154,40 @@ pub struct Tls<'c> {
     inbound: Box<[u8]>,
     /// The part of `inbound` rustls has not taken yet.
     pending: std::ops::Range<usize>,
+    /// Whether the server asked for a client certificate: a TLS 1.3 server
+    /// refuses one after the handshake, in the first read.
+    asked: Arc<Mutex<client_cert::Asked>>,
 }
 
 /// Two full TLS records (16 KiB of plaintext each, plus overhead).
 const INBOUND: usize = 32 * 1024;
 
 impl<'c> Tls<'c> {
-    pub fn new(conn: ClientConnection, tcp: Tcp<'c>) -> Tls<'c> {
+    pub fn new(
+        conn: ClientConnection,
+        tcp: Tcp<'c>,
+        asked: Arc<Mutex<client_cert::Asked>>,
+    ) -> Tls<'c> {
         Tls {
             conn,
             tcp,
             failed: None,
             inbound: vec![0; INBOUND].into_boxed_slice(),
             pending: 0..0,
+            asked,
         }
+    }
+
+    /// A rustls error as an I/O error; an alert about the client certificate
+    /// the server asked for, in words that say so.
+    fn failure(&self, error: rustls::Error) -> io::Error {
+        if let rustls::Error::AlertReceived(alert) = &error {
+            let asked = self.asked.lock().map(|a| a.clone()).unwrap_or_default();
+            if let Some(text) = asked.refusal(*alert) {
+                return io::Error::other(text);
+            }
+        }
+        io::Error::new(io::ErrorKind::InvalidData, error)
     }
 
     /// Drives the handshake to its end, every read and write within the connect
@@ -176,7 +213,7 @@ impl<'c> Tls<'c> {
         if closed.contains(&error.kind()) {
             while matches!(self.conn.read_tls(&mut self.tcp), Ok(n) if n > 0) {}
             if let Err(tls) = self.conn.process_new_packets() {
-                return Failure::Other(io::Error::new(io::ErrorKind::InvalidData, tls));
+                return Failure::Other(self.failure(tls));
             }
         }
         Failure::from_io(error)
@@ -246,7 +283,7 @@ impl Tls<'_> {
             if let Err(e) = self.conn.process_new_packets() {
                 // Plaintext decrypted before the bad record is the user's: the
                 // error waits until it has been read.
-                self.failed = Some(io::Error::new(io::ErrorKind::InvalidData, e));
+                self.failed = Some(self.failure(e));
             }
         }
     }
@@ -303,7 +340,7 @@ impl Stream for Tls<'_> {
                 Ok(0) | Err(_) => return true,
                 Ok(_) => {
                     if let Err(e) = self.conn.process_new_packets() {
-                        self.failed = Some(io::Error::new(io::ErrorKind::InvalidData, e));
+                        self.failed = Some(self.failure(e));
                     }
                 }
             }
@@ -384,6 +421,8 @@ pub struct Handshake<'a> {
     pub insecure: bool,
     /// -s: no warning for an unverified certificate with -k.
     pub silent: bool,
+    /// --cert: the certificate to present when the server asks for one.
+    pub identity: Option<&'a client_cert::Identity>,
 }
 
 /// TLS on the connected socket: the handshake, within the connect deadline, and
@@ -396,7 +435,7 @@ pub fn secure<'c>(
 ) -> Result<Tls<'c>, crate::error::Error> {
     use crate::error::Error;
     use crate::target::Host;
-    let (config, seen) = client_config(how.roots, how.insecure);
+    let (config, recorded) = client_config(how.roots, how.insecure, how.identity);
     let host = match how.host {
         Host::Name(name) => name.clone(),
         Host::Ip(ip) => ip.to_string(),
@@ -414,15 +453,18 @@ pub fn secure<'c>(
         how.roots.described
     ));
     report.handshaking(how.addr);
-    let mut tls = Tls::new(conn, tcp);
+    let mut tls = Tls::new(conn, tcp, recorded.asked.clone());
     let result = tls.handshake();
-    let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let seen = recorded.seen.lock().map(|s| s.clone()).unwrap_or_default();
+    let asked = recorded.asked.lock().map(|a| a.clone()).unwrap_or_default();
     let checked = diagnose::Checked {
         seen: &seen,
         host: &host,
         roots: how.roots,
+        asked: &asked,
     };
-    for line in diagnose::certificate_lines(&checked) {
+    let lines = diagnose::certificate_lines(&checked);
+    for line in lines.into_iter().chain(asked.lines(how.identity)) {
         report.step(format_args!("{line}"));
     }
     if let Err(failure) = result {

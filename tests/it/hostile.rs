@@ -493,7 +493,13 @@ fn max_time_holds_against_a_server_that_reads_the_request_slowly() {
     });
     let start = Instant::now();
     fails(
-        &["--max-time", "1", "-d", &upload, &server.target()],
+        &[
+            "--max-time",
+            "1",
+            "--data-binary",
+            &upload,
+            &server.target(),
+        ],
         29,
         "--max-time 1.00s ran out sending the request",
     );

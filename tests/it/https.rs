@@ -765,24 +765,3 @@ fn the_roots_named_are_those_used_and_the_hint_names_what_would_change_them() {
     assert!(!stderr.contains("SSL_CERT_FILE"), "{stderr}");
     server.finish();
 }
-
-#[test]
-fn a_server_that_requires_a_client_certificate_says_so() {
-    let dir = Scratch::new("tls-client-auth");
-    let ca = Ca::new("fetch test CA");
-    let clients = Ca::new("client CA");
-    static TLS12: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS12];
-    static TLS13: [&rustls::SupportedProtocolVersion; 1] = [&rustls::version::TLS13];
-    for (versions, code) in [(&TLS13, 56), (&TLS12, 35)] {
-        let server =
-            tls_server_requiring_client_cert(ca.leaf(&["localhost"], |_| {}), &clients, versions);
-        let message =
-            "the server sent the TLS alert certificate_required: it requires a client certificate";
-        fetch_trusting(&ca, &dir, &server, &[])
-            .code(code)
-            .stdout("")
-            .stderr(one_line())
-            .stderr(contains(message));
-        server.finish();
-    }
-}

@@ -6,6 +6,7 @@
 mod support;
 
 mod addresses;
+mod client_certs;
 mod compressed;
 mod credentials;
 mod curl_flags;

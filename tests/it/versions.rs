@@ -205,3 +205,32 @@ fn verbose_says_a_default_nginx_compresses_only_for_http11() {
         .stderr(contains("ms GET / HTTP/1.1\n"))
         .stderr(contains("gzip_http_version").not());
 }
+
+#[test]
+fn a_307_for_a_streamed_body_is_65_and_not_sent_empty() {
+    let server = serve_raw(|mut stream| {
+        let request = read_chunked_request(&mut stream);
+        stream
+            .write_all(
+                b"HTTP/1.1 307 Temporary Redirect\r\nLocation: /next\r\nContent-Length: 0\r\n\r\n",
+            )
+            .unwrap();
+        request
+    });
+    let target = server.target();
+    let message = format!(
+        "HTTP/1.1 307 Temporary Redirect asks to send the body again to http://{target}/next, and it came from standard input, which cannot be read twice"
+    );
+    fetch()
+        .args(["--http1.1", "-L", "-d", "@-", &target])
+        .write_stdin("a=1")
+        .assert()
+        .code(65)
+        .stdout("")
+        .stderr(contains(message));
+    let request = String::from_utf8(server.finish()).unwrap();
+    assert!(
+        request.ends_with("\r\n\r\n3\r\na=1\r\n0\r\n\r\n"),
+        "{request}"
+    );
+}

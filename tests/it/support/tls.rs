@@ -23,6 +23,26 @@ pub struct Ca {
 pub struct Leaf {
     pub chain: Vec<CertificateDer<'static>>,
     pub key: PrivatePkcs8KeyDer<'static>,
+    /// The certificate and the key as PEM, for --cert and --key.
+    pub cert_pem: String,
+    pub key_pem: String,
+}
+
+impl Leaf {
+    /// The certificate, and the key after it unless `key` names a file of its
+    /// own, written as PEM in `dir`; the certificate's path.
+    pub fn write(&self, dir: &Scratch, name: &str, key: Option<&str>) -> PathBuf {
+        let path = dir.path(name);
+        match key {
+            Some(key) => {
+                std::fs::write(dir.path(key), &self.key_pem).expect("write the key");
+                std::fs::write(&path, &self.cert_pem).expect("write the certificate");
+            }
+            None => std::fs::write(&path, format!("{}{}", self.cert_pem, self.key_pem))
+                .expect("write the certificate and key"),
+        }
+        path
+    }
 }
 
 impl Ca {
@@ -69,6 +89,8 @@ impl Ca {
         Leaf {
             chain: vec![cert.der().clone()],
             key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+            cert_pem: cert.pem(),
+            key_pem: key.serialize_pem(),
         }
     }
 
@@ -94,6 +116,8 @@ pub fn ca_as_leaf(names: &[&str]) -> (Leaf, String) {
     let leaf = Leaf {
         chain: vec![cert.der().clone()],
         key: PrivatePkcs8KeyDer::from(key.serialize_der()),
+        cert_pem: cert.pem(),
+        key_pem: key.serialize_pem(),
     };
     (leaf, cert.pem())
 }
@@ -154,22 +178,37 @@ pub fn tls_server_requiring_client_cert(
     client_ca: &Ca,
     versions: &'static [&'static SupportedProtocolVersion],
 ) -> Server {
+    tls_server_with_client_auth(leaf, client_ca, true, versions, |_| {})
+}
+
+/// A server that asks for a client certificate signed by `client_ca`
+/// (`required`, or optional), then runs `handler` as `tls_server` does.
+pub fn tls_server_with_client_auth(
+    leaf: Leaf,
+    client_ca: &Ca,
+    required: bool,
+    versions: &'static [&'static SupportedProtocolVersion],
+    handler: impl FnOnce(&mut TlsStream) + Send + 'static,
+) -> Server {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     roots.add(client_ca.cert.clone()).expect("a client CA");
-    let verifier = rustls::server::WebPkiClientVerifier::builder_with_provider(
+    let builder = rustls::server::WebPkiClientVerifier::builder_with_provider(
         Arc::new(roots),
         provider.clone(),
-    )
-    .build()
-    .expect("a client verifier");
+    );
+    let builder = match required {
+        true => builder,
+        false => builder.allow_unauthenticated(),
+    };
+    let verifier = builder.build().expect("a client verifier");
     let config = ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(versions)
         .expect("protocol versions")
         .with_client_cert_verifier(verifier)
         .with_single_cert(leaf.chain, PrivateKeyDer::Pkcs8(leaf.key))
         .expect("a server certificate");
-    serve_tls(Arc::new(config), |_| {})
+    serve_tls(Arc::new(config), handler)
 }
 
 /// A server that offers only the ALPN protocols `alpn`.
