@@ -103,6 +103,13 @@ impl Clock {
     }
 }
 
+/// The wall clock in UNIX seconds, for dates (certificates, cookies); 0 if
+/// the clock is before 1970.
+pub fn unix_now() -> i64 {
+    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
+    now.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

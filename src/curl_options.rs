@@ -12,7 +12,6 @@ const LACKING: &str = "\
 --http0.9|fetch sends HTTP/1.0 requests, or HTTP/1.1 with --http1.1\n\
 --pass|fetch reads unencrypted keys only: openssl pkey -in KEY -out plain.pem decrypts one\n\
 --url|give the URL as the TARGET argument\n\
--c --cookie-jar|fetch keeps no cookie jar; -b sends cookies given as NAME=VALUE\n\
 --limit-rate|fetch has no rate limit\n\
 --socks4 --socks4a --socks5 --socks5-hostname --preproxy|fetch speaks to HTTP proxies only (-x)\n\
 -K --config|fetch reads no config file\n\

@@ -15,6 +15,7 @@ pub mod chunked;
 pub mod cli;
 pub(crate) mod clock;
 pub(crate) mod connect;
+pub(crate) mod cookies;
 pub(crate) mod curl_options;
 pub(crate) mod decode;
 pub(crate) mod duration;
@@ -93,9 +94,12 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
         report,
         roots,
         identity,
+        jar: plan.cookies.jar.clone().map(std::cell::RefCell::new),
     };
     let result = running.fetch_with_retries();
-    let Running { out, clock, .. } = running;
+    let Running {
+        out, clock, jar, ..
+    } = running;
     // A quiet stop (the output's reader left, the binary guard) is a success.
     let result = match result {
         Ok(()) | Err(Stop::Quiet) => out.finish(),
@@ -108,17 +112,51 @@ fn carry_out(plan: &Plan, clock: &mut Clock, report: &mut Report) -> Result<(), 
         }
         Err(Stop::Failed(error)) => Err(out.abandon(error)),
     };
+    let result = save_cookies(plan, jar, result);
     result.map_err(|error| error.timed(clock.elapsed()))
+}
+
+/// -c: every cookie, written whatever the fetch's outcome (what the server set
+/// is the user's). A jar that cannot be written fails a fetch that went well,
+/// and is a warning after one that failed (its own error matters more).
+fn save_cookies(
+    plan: &Plan,
+    jar: Option<std::cell::RefCell<cookies::Jar>>,
+    result: Result<(), Error>,
+) -> Result<(), Error> {
+    let (Some(path), Some(jar)) = (&plan.cookies.save_to, jar) else {
+        return result;
+    };
+    let Err(e) = cookies::save(&jar.into_inner(), path) else {
+        return result;
+    };
+    let why = format!(
+        "cannot write the cookie jar '{}': {}",
+        path.display(),
+        error::io_text(&e)
+    );
+    match result {
+        Ok(()) => Err(Error::write(std::io::Error::other(why))),
+        Err(failed) => {
+            let _ = std::io::stderr().write_all(format!("fetch: warning: {why}\n").as_bytes());
+            Err(failed)
+        }
+    }
 }
 
 /// The body's destination, and -D's, opened (their directories made with
 /// --create-dirs).
 fn open_output(plan: &Plan) -> Result<Output, Error> {
-    if plan.output.create_dirs {
-        let files = [&plan.output.file, &plan.output.dump_header];
-        for path in files.into_iter().flatten() {
+    let files = [
+        &plan.output.file,
+        &plan.output.dump_header,
+        &plan.cookies.save_to,
+    ];
+    for path in files.into_iter().flatten() {
+        if plan.output.create_dirs {
             output::create_dirs(path)?;
         }
+        output::check_dir(path)?;
     }
     let mut out = match (&plan.output.file, plan.output.resume) {
         (Some(path), Some(offset)) => Output::resume(path, offset)?,
@@ -182,6 +220,8 @@ struct Running<'a> {
     roots: Option<tls::RootsLoader>,
     /// --cert: presented to any https hop that asks for it.
     identity: Option<tls::client_cert::Identity>,
+    /// The cookie engine (-b FILE, -c): what responses set, for later hops.
+    jar: Option<std::cell::RefCell<cookies::Jar>>,
 }
 
 /// One hop: where it goes, and what is sent there.
@@ -410,15 +450,13 @@ impl Running<'_> {
         }))
     }
 
-    /// One hop: resolve, connect, TLS for https, then the exchange.
-    fn exchange(
+    /// Resolves and connects to the hop's host, or to its proxy.
+    fn connect(
         &mut self,
-        Hop { target, request }: &Hop,
-        rules: &transfer::Rules,
-    ) -> Result<Option<transfer::Redirect>, Stop> {
-        let (plan, clock, out) = (self.plan, &*self.clock, &mut self.out);
-        let (report, roots) = (&mut *self.report, &mut self.roots);
-        let proxy = proxy_for(plan, target, report);
+        target: &Target,
+        proxy: Option<&proxy::Proxy>,
+    ) -> Result<(std::net::TcpStream, std::net::SocketAddr), Error> {
+        let (clock, report) = (&*self.clock, &mut *self.report);
         let (host, port) = match proxy {
             Some(proxy) => (&proxy.host, proxy.port),
             None => (&target.host, target.port),
@@ -434,19 +472,49 @@ impl Running<'_> {
         if let target::Host::Name(name) = host {
             report.resolving(name);
         }
-        let addrs = connect::resolve(host, port, &plan.lookup, clock, report).map_err(named)?;
+        let lookup = &self.plan.lookup;
+        let addrs = connect::resolve(host, port, lookup, clock, report).map_err(named)?;
         report.resolved();
-        let (stream, addr) = connect::connect(&addrs, clock, report).map_err(named)?;
-        let mut tcp = stream::Tcp::new(stream, clock);
-        // Plain HTTP through a proxy names the whole URL; https tunnels instead.
-        let through = match (target.scheme, proxy) {
+        connect::connect(&addrs, clock, report).map_err(named)
+    }
+
+    /// What this hop sends, when it is not the hop's request as it is: with
+    /// the jar's cookies for the hop's origin, and, through a plain-HTTP proxy,
+    /// naming the whole URL (https tunnels instead).
+    fn hop_request(
+        &self,
+        target: &Target,
+        request: &Request,
+        proxy: Option<&proxy::Proxy>,
+    ) -> Result<Option<Request>, Error> {
+        let jar = self.jar.as_ref();
+        let cookies = jar.and_then(|jar| jar.borrow().header_for(target, clock::unix_now()));
+        let with_cookies = cookies.and_then(|cookies| request.with_cookies(&cookies, target));
+        let request = with_cookies.as_ref().unwrap_or(request);
+        Ok(match (target.scheme, proxy) {
             (Scheme::Http, Some(proxy)) => {
                 Some(request.through_proxy(target, proxy.authorization()?))
             }
-            _ => None,
-        };
+            _ => with_cookies,
+        })
+    }
+
+    /// One hop: resolve, connect, TLS for https, then the exchange.
+    fn exchange(
+        &mut self,
+        Hop { target, request }: &Hop,
+        rules: &transfer::Rules,
+    ) -> Result<Option<transfer::Redirect>, Stop> {
+        let proxy = proxy_for(self.plan, target, self.report);
+        let (stream, addr) = self.connect(target, proxy)?;
+        let sent = self.hop_request(target, request, proxy)?;
+        let (plan, clock, out) = (self.plan, &*self.clock, &mut self.out);
+        let (report, roots) = (&mut *self.report, &mut self.roots);
+        let mut tcp = stream::Tcp::new(stream, clock);
         let exchange = transfer::Exchange {
-            request: through.as_ref().unwrap_or(request),
+            request: sent.as_ref().unwrap_or(request),
+            target,
+            jar: self.jar.as_ref(),
             rules,
             addr,
             clock,

@@ -52,7 +52,8 @@ pub struct Figures {
 }
 
 impl Figures {
-    /// The last head's fields, obsolete line folding joined (RFC 9112, 5.2).
+    /// The last head's fields, obsolete line folding joined (RFC 9112, 5.2),
+    /// cookie values hidden.
     pub fn fields(&self) -> Vec<(String, String)> {
         let text = String::from_utf8_lossy(&self.head);
         let mut fields: Vec<(String, String)> = Vec::new();
@@ -64,7 +65,8 @@ impl Figures {
                 }
                 continue;
             }
-            if let Some((name, value)) = line.split_once(':') {
+            // -w shows no cookie value either.
+            if let Some((name, value)) = hidden(line).split_once(':') {
                 fields.push((name.to_string(), value.trim().to_string()));
             }
         }
@@ -272,18 +274,35 @@ impl Report {
 }
 
 /// A header line as the trace shows it: credentials as `[hidden]`, keeping the
-/// scheme (`Authorization: Basic [hidden]`), so a trace can go into a log.
+/// scheme (`Authorization: Basic [hidden]`), and cookies' values, keeping
+/// their names and attributes, so a trace can go into a log.
 fn hidden(line: &str) -> String {
     let Some((name, value)) = line.split_once(':') else {
         return line.to_string();
     };
-    let secret = ["authorization", "proxy-authorization"];
-    if !secret.contains(&name.trim().to_ascii_lowercase().as_str()) {
-        return line.to_string();
+    let value = value.trim();
+    match name.trim().to_ascii_lowercase().as_str() {
+        "authorization" | "proxy-authorization" => match value.split_once(' ') {
+            Some((scheme, _)) => format!("{name}: {scheme} [hidden]"),
+            None => format!("{name}: [hidden]"),
+        },
+        "cookie" => {
+            let pairs: Vec<String> = value.split(';').map(|p| value_hidden(p.trim())).collect();
+            format!("{name}: {}", pairs.join("; "))
+        }
+        "set-cookie" => match value.split_once(';') {
+            Some((pair, attributes)) => format!("{name}: {};{attributes}", value_hidden(pair)),
+            None => format!("{name}: {}", value_hidden(value)),
+        },
+        _ => line.to_string(),
     }
-    match value.trim().split_once(' ') {
-        Some((scheme, _)) => format!("{name}: {scheme} [hidden]"),
-        None => format!("{name}: [hidden]"),
+}
+
+/// `NAME=[hidden]` for `NAME=VALUE`.
+fn value_hidden(pair: &str) -> String {
+    match pair.split_once('=') {
+        Some((name, _)) => format!("{}=[hidden]", name.trim()),
+        None => "[hidden]".into(),
     }
 }
 
@@ -313,6 +332,15 @@ mod tests {
         );
         assert_eq!(hidden("authorization: token"), "authorization: [hidden]");
         assert_eq!(hidden("Accept: */*"), "Accept: */*");
+        assert_eq!(
+            hidden("Cookie: sid=s3cret; theme=dark"),
+            "Cookie: sid=[hidden]; theme=[hidden]"
+        );
+        assert_eq!(
+            hidden("set-cookie: sid=s3cret; Path=/; HttpOnly"),
+            "set-cookie: sid=[hidden]; Path=/; HttpOnly"
+        );
+        assert_eq!(hidden("Set-Cookie: junk"), "Set-Cookie: [hidden]");
         assert_eq!(hidden("GET / HTTP/1.0"), "GET / HTTP/1.0");
     }
 }

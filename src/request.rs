@@ -162,6 +162,21 @@ impl Request {
         Request::from_parts(parts, &target.url())
     }
 
+    /// The request with the cookie engine's cookies for this hop, after any
+    /// the user gave with -b; `None` for --raw, whose bytes are the user's.
+    pub fn with_cookies(&self, cookies: &str, target: &Target) -> Option<Request> {
+        let mut parts = self.parts.clone()?;
+        let given = parts
+            .headers
+            .iter_mut()
+            .find(|(name, _)| name.eq_ignore_ascii_case("cookie"));
+        match given {
+            Some((_, value)) => *value = format!("{value}; {cookies}"),
+            None => parts.headers.push(("Cookie".into(), cookies.into())),
+        }
+        Some(Request::from_parts(parts, &target.path))
+    }
+
     pub fn method(&self) -> Option<&str> {
         self.parts.as_ref().map(|p| p.method.as_str())
     }

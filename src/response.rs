@@ -24,6 +24,8 @@ pub struct Head {
     pub content_range: Option<String>,
     /// The Server field's value, as `escape::shown`: some servers' hints name it.
     pub server: Option<String>,
+    /// Every Set-Cookie field's value, as sent, for the cookie engine.
+    pub set_cookies: Vec<Vec<u8>>,
 }
 
 impl Head {
@@ -183,6 +185,11 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .collect();
     let content_range = field(headers, "content-range").map(shown);
     let server = field(headers, "server").map(shown);
+    let set_cookies = headers
+        .iter()
+        .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
+        .map(|h| h.value.trim_ascii().to_vec())
+        .collect();
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -194,6 +201,7 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         content_codings,
         content_range,
         server,
+        set_cookies,
     })
 }
 

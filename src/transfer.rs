@@ -146,6 +146,10 @@ impl Link<'_> {
 /// What one exchange needs besides its stream, its output and its report.
 pub struct Exchange<'a> {
     pub request: &'a Request,
+    /// Where the request goes: the origin whose cookies a response sets.
+    pub target: &'a crate::target::Target,
+    /// The cookie engine, when on: Set-Cookie fields go in it.
+    pub jar: Option<&'a std::cell::RefCell<crate::cookies::Jar>>,
     pub rules: &'a Rules,
     /// The address the stream is connected to, for messages.
     pub addr: SocketAddr,
@@ -163,6 +167,7 @@ pub fn exchange(
         rules,
         addr,
         clock,
+        ..
     } = *how;
     let mut link = Link {
         stream,
@@ -177,6 +182,7 @@ pub fn exchange(
     let mut buf = vec![0u8; HEAD_BUF_SIZE];
     let mut reader = HeadReader::new(request.is_head);
     let head = receive_head(&mut link, &mut reader, &mut buf, out, report, send_error)?;
+    store_cookies(how, &head, report);
     let redirect = Redirect::of(&head);
     if rules.follow && redirect.is_some() {
         // The next hop is a new connection; this one's body is not wanted.
@@ -223,6 +229,21 @@ pub fn exchange(
     match failure {
         Some(error) => Err(error.into()),
         None => Ok(redirect),
+    }
+}
+
+/// The response's Set-Cookie fields, into the jar when the engine is on;
+/// -v names each cookie stored, or says why one was ignored.
+fn store_cookies(how: &Exchange, head: &Head, report: &Report) {
+    let Some(jar) = how.jar else {
+        return;
+    };
+    let now = crate::clock::unix_now();
+    for field in &head.set_cookies {
+        match jar.borrow_mut().set(field, how.target, now) {
+            Ok(name) => report.step(format_args!("cookie {name} stored")),
+            Err(why) => report.step(format_args!("Set-Cookie ignored: {why}")),
+        }
     }
 }
 
@@ -1004,8 +1025,11 @@ mod tests {
         let mut out = Output::file(&file).unwrap();
         let mut report = Report::new(false, &clock);
         let request = Request::raw(b"GET / HTTP/1.0\r\n\r\n".to_vec());
+        let target = crate::target::Target::parse(b"127.0.0.1", None).unwrap();
         let how = Exchange {
             request: &request,
+            target: &target,
+            jar: None,
             rules: &rules,
             addr: "127.0.0.1:80".parse().unwrap(),
             clock: &clock,
@@ -1118,8 +1142,11 @@ mod tests {
         let rules = rules();
         let mut out = Output::stdout(false).unwrap();
         let mut report = Report::new(false, &clock);
+        let target = crate::target::Target::parse(b"127.0.0.1", None).unwrap();
         let how = Exchange {
             request: &request,
+            target: &target,
+            jar: None,
             rules: &rules,
             addr,
             clock: &clock,

@@ -199,15 +199,15 @@ impl Args {
     /// -A, -b, -e and -H, checked; `None` removes a header.
     fn user_headers(&self) -> Result<Vec<(String, Option<String>)>, Error> {
         let mut user = Vec::new();
-        if let Some(cookie) = &self.cookie {
-            if !cookie.contains('=') {
-                return Err(Error::Usage(format!(
-                    "-b '{}': fetch sends cookies given as NAME=VALUE; it reads no cookie files",
-                    crate::escape::shown(cookie.as_bytes())
-                )));
-            }
-            request::check_value("Cookie", cookie).map_err(Error::Usage)?;
-            user.push(("Cookie".to_string(), Some(cookie.clone())));
+        // -b with a `=` is cookies to send, as curl decides; else a file.
+        let given: Vec<&str> = (self.cookie.iter())
+            .filter(|c| c.contains('='))
+            .map(String::as_str)
+            .collect();
+        if !given.is_empty() {
+            let cookie = given.join("; ");
+            request::check_value("Cookie", &cookie).map_err(Error::Usage)?;
+            user.push(("Cookie".to_string(), Some(cookie)));
         }
         if let Some(referer) = &self.referer {
             request::check_value("Referer", referer).map_err(Error::Usage)?;

@@ -8,7 +8,7 @@
 mod data;
 mod plan;
 
-pub use plan::{Follow, OutputPlan, Plan, ReportPlan, Retry, TlsPlan};
+pub use plan::{CookiePlan, Follow, OutputPlan, Plan, ReportPlan, Retry, TlsPlan};
 
 use std::ffi::OsString;
 use std::io::IsTerminal;
@@ -113,9 +113,13 @@ pub struct Args {
     #[arg(short = 'F', long, value_name = "NAME=CONTENT", conflicts_with_all = ["data", "data_binary", "data_raw", "data_urlencode", "json", "get"])]
     form: Vec<OsString>,
 
-    /// Send cookies: 'NAME=VALUE; NAME2=VALUE2' as the Cookie header
-    #[arg(short = 'b', long, value_name = "NAME=VALUE; ...")]
-    cookie: Option<String>,
+    /// Send cookies: 'NAME=VALUE; ...', or those of FILE (Netscape format); '' starts an empty jar (repeatable)
+    #[arg(short = 'b', long, value_name = "DATA|FILE")]
+    cookie: Vec<String>,
+
+    /// Write every cookie to FILE (Netscape format, mode 0600) when done; keeps cookies across -L's hops
+    #[arg(short = 'c', long, value_name = "FILE")]
+    cookie_jar: Option<std::path::PathBuf>,
 
     /// The Referer header
     #[arg(hide_short_help = true, short = 'e', long, value_name = "URL")]
@@ -155,7 +159,7 @@ pub struct Args {
     upload_file: Option<std::path::PathBuf>,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "referer"])]
+    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "cookie_jar", "referer"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)

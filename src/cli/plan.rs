@@ -6,7 +6,8 @@ use std::net::IpAddr;
 use super::{Args, Terminals};
 use crate::clock::Timeouts;
 use crate::connect::{Family, Lookup};
-use crate::error::Error;
+use crate::cookies::Jar;
+use crate::error::{Error, io_text};
 use crate::proxy::Proxies;
 use crate::request::Request;
 use crate::target::{Host, Target};
@@ -67,6 +68,15 @@ pub struct TlsPlan {
     pub client: Option<ClientCertPlan>,
 }
 
+/// The cookie engine: on with -b FILE, -b '' or -c.
+#[derive(Debug, Clone)]
+pub struct CookiePlan {
+    /// The cookies of the -b files; `None` when the engine is off.
+    pub jar: Option<Jar>,
+    /// -c: where every cookie is written when the fetch ends.
+    pub save_to: Option<std::path::PathBuf>,
+}
+
 /// -L and its limits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Follow {
@@ -94,6 +104,7 @@ pub struct Plan {
     pub follow: Follow,
     /// -x, --noproxy and the environment's proxies.
     pub proxies: Proxies,
+    pub cookies: CookiePlan,
 }
 
 impl Args {
@@ -131,6 +142,7 @@ impl Args {
             None => proxies,
         };
         Ok(Plan {
+            cookies: self.cookie_plan()?,
             proxies,
             tls,
             follow: Follow {
@@ -215,6 +227,33 @@ impl Args {
                 && (file.is_some() || !terminals.stdout),
             file,
             dump_header: self.dump_header.clone(),
+        })
+    }
+
+    /// -b FILE (read now: a file that cannot be read is exit 2; one that does
+    /// not exist yet is an empty jar), -b '', -c.
+    fn cookie_plan(&self) -> Result<CookiePlan, Error> {
+        let files: Vec<&String> = self.cookie.iter().filter(|c| !c.contains('=')).collect();
+        if files.is_empty() && self.cookie_jar.is_none() {
+            return Ok(CookiePlan {
+                jar: None,
+                save_to: None,
+            });
+        }
+        let mut jar = Jar::default();
+        let now = crate::clock::unix_now();
+        for file in files.iter().filter(|f| !f.is_empty()) {
+            crate::cookies::load(&mut jar, file.as_ref(), now).map_err(|e| {
+                let shown = crate::escape::shown(file.as_bytes());
+                Error::Usage(format!(
+                    "-b: cannot read the cookie file '{shown}': {}",
+                    io_text(&e)
+                ))
+            })?;
+        }
+        Ok(CookiePlan {
+            jar: Some(jar),
+            save_to: self.cookie_jar.clone(),
         })
     }
 

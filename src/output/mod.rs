@@ -314,6 +314,16 @@ pub fn create_dirs(path: &Path) -> Result<(), Error> {
         })
 }
 
+/// A file written only at the end (-c's jar) must have a directory to go in,
+/// checked before anything is sent.
+pub fn check_dir(path: &Path) -> Result<(), Error> {
+    let dir = path.parent().filter(|d| !d.as_os_str().is_empty());
+    match dir.map(std::fs::metadata) {
+        None | Some(Ok(_)) => Ok(()),
+        Some(Err(e)) => Err(file_error(path, &format!("its directory: {}", io_text(&e)))),
+    }
+}
+
 fn file_error(path: &Path, why: &str) -> Error {
     Error::write(io::Error::other(format!(
         "cannot write '{}': {why}",

@@ -149,7 +149,7 @@ fn certificate_reason(cause: &CertificateError, checked: &Checked) -> String {
         .first()
         .map(|c| Summary::of(c))
         .unwrap_or_default();
-    let now = unix_now();
+    let now = crate::clock::unix_now();
     match cause {
         CertificateError::UnknownIssuer => {
             let issuer = leaf.issuer.clone().unwrap_or_else(|| "unknown".into());
@@ -208,11 +208,6 @@ fn wrong_name(host: &str, names: Vec<String>) -> String {
         "it is not valid for {host}: it is valid for {}",
         names.join(", ")
     )
-}
-
-fn unix_now() -> i64 {
-    let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH);
-    now.map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
 }
 
 /// curl's %{ssl_verify_result}: 0 when verified, else OpenSSL's code for the

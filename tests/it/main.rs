@@ -8,6 +8,7 @@ mod support;
 mod addresses;
 mod client_certs;
 mod compressed;
+mod cookies;
 mod credentials;
 mod curl_flags;
 mod diagnostics;

@@ -316,7 +316,7 @@ fn cookie_and_referer_flags_send_their_headers() {
         defaults()
     );
     assert_eq!(request, expected("GET", &headers, ""));
-    refused_with(&["-b", "cookies.txt", "{}"], "it reads no cookie files");
+    refused_with(&["-b", "a=1\r\nX: y", "{}"], "control byte 0x0d");
     refused_with(&["-e", "a\r\nX: y", "{}"], "control byte 0x0d");
 }
 

@@ -77,7 +77,7 @@ fn a_non_ascii_host_is_echoed_as_typed() {
         &["m\u{fc}nchen.test:99999"],
         "invalid target 'm\u{fc}nchen.test:99999'",
     );
-    refused_with(&["-b", "caf\u{e9} it's", "{}"], "-b 'caf\u{e9} it's':");
+    refused_with(&["-C", "caf\u{e9}", "-o", "f", "{}"], "-C 'caf\u{e9}':");
 }
 
 #[test]
