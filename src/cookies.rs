@@ -300,6 +300,25 @@ mod tests {
         assert_eq!(jar.header_for(&target(url), 0).as_deref(), Some("a=2"));
     }
 
+    proptest::proptest! {
+        /// Any bytes a server sends as Set-Cookie, for any path, are stored or
+        /// refused; what is stored goes back only to where it matches.
+        #[test]
+        fn any_set_cookie_is_stored_or_refused(
+            field in proptest::collection::vec(proptest::prelude::any::<u8>(), 0..120),
+            path in "(/[a-z]{0,3}){1,3}",
+            now in proptest::prelude::any::<i64>(),
+        ) {
+            let from = Target::parse(b"http://www.a.test", Some(path.as_bytes())).unwrap();
+            let mut jar = Jar::default();
+            if jar.set(&field, &from, now).is_ok() {
+                let _ = jar.header_for(&from, now);
+                proptest::prop_assert!(jar.header_for(&target("http://b.test/"), now).is_none());
+            }
+            let _ = date::parse(&String::from_utf8_lossy(&field));
+        }
+    }
+
     #[test]
     fn malformed_fields_are_ignored_without_panicking() {
         let jar = jar_after(

@@ -175,21 +175,15 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
         .and_then(|v| v.parse().ok());
     let location = field(headers, "location").map(<[u8]>::to_vec);
-    let content_codings = headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("content-encoding"))
-        .flat_map(|h| h.value.split(|&b| b == b','))
+    let content_codings = every(headers, "content-encoding")
+        .flat_map(|value| value.split(|&b| b == b','))
         .map(unfold)
         .filter(|c| !c.is_empty())
         .map(shown)
         .collect();
     let content_range = field(headers, "content-range").map(shown);
     let server = field(headers, "server").map(shown);
-    let set_cookies = headers
-        .iter()
-        .filter(|h| h.name.eq_ignore_ascii_case("set-cookie"))
-        .map(|h| h.value.trim_ascii().to_vec())
-        .collect();
+    let set_cookies = every(headers, "set-cookie").map(<[u8]>::to_vec).collect();
     let first_line = head.split(|&b| b == b'\n').next().unwrap_or_default();
     Ok(Head {
         len: head.len(),
@@ -203,6 +197,17 @@ fn parse_head(head: &[u8]) -> Result<Head, HeadError> {
         server,
         set_cookies,
     })
+}
+
+/// The values of every field called `name` (case aside), trimmed.
+fn every<'h>(
+    headers: &'h [httparse::Header<'h>],
+    name: &'h str,
+) -> impl Iterator<Item = &'h [u8]> + 'h {
+    headers
+        .iter()
+        .filter(move |h| h.name.eq_ignore_ascii_case(name))
+        .map(|h| h.value.trim_ascii())
 }
 
 /// The first field called `name` (case aside), its value trimmed.

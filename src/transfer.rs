@@ -162,13 +162,7 @@ pub fn exchange(
     out: &mut Output,
     report: &mut Report,
 ) -> Result<Option<Redirect>, Stop> {
-    let Exchange {
-        request,
-        rules,
-        addr,
-        clock,
-        ..
-    } = *how;
+    let (request, rules, addr, clock) = (how.request, how.rules, how.addr, how.clock);
     let mut link = Link {
         stream,
         addr,
@@ -186,23 +180,18 @@ pub fn exchange(
     let redirect = Redirect::of(&head);
     if rules.follow && redirect.is_some() {
         // The next hop is a new connection; this one's body is not wanted.
-        let head_bytes = &reader.buffered()[..head.len];
-        report.response_head(head_bytes, head.status);
-        out.dump_head(head_bytes)?;
-        if rules.include_head {
-            out.write_head(head_bytes)?;
-        }
+        show_head(
+            &reader.buffered()[..head.len],
+            head.status,
+            rules,
+            out,
+            report,
+        )?;
         return Ok(redirect);
     }
     let head_len = head.len;
     let elapsed = clock.elapsed();
-    let failure = (rules.fail_with_body && head.status >= 400).then(|| Error::HttpStatus {
-        addr,
-        elapsed,
-        status: head.status,
-        status_line: head.status_line.clone(),
-        retry_after: head.retry_after,
-    });
+    let failure = failed_with_body(&head, rules, addr, elapsed);
     let (mut body, codings) = start_body(head, &reader, rules, out, report, addr, elapsed)?;
     let early_body = &reader.buffered()[head_len..];
     let mut writer = match codings {
@@ -216,20 +205,49 @@ pub fn exchange(
     report.body_received(body.written());
     result?;
     link.stream.finish();
-    let ended = if body.ends_by_close() {
-        "peer closed"
-    } else {
-        "body complete"
+    let ended = match body.ends_by_close() {
+        true => "peer closed",
+        false => "body complete",
     };
     let (written, received) = (body.written(), link.received);
     report.step(format_args!(
         "{ended}: {written} bytes after {received} received"
     ));
-    // --fail-with-body: the body is written whole, and the status still fails.
-    match failure {
-        Some(error) => Err(error.into()),
-        None => Ok(redirect),
+    failure.map_or(Ok(redirect), |error| Err(error.into()))
+}
+
+/// --fail-with-body: the failure a status of 400 or more is once its body
+/// has been written whole.
+fn failed_with_body(
+    head: &Head,
+    rules: &Rules,
+    addr: SocketAddr,
+    elapsed: Elapsed,
+) -> Option<Error> {
+    (rules.fail_with_body && head.status >= 400).then(|| Error::HttpStatus {
+        addr,
+        elapsed,
+        status: head.status,
+        status_line: head.status_line.clone(),
+        retry_after: head.retry_after,
+    })
+}
+
+/// A head whose body is not taken (a redirect -L follows): in -v, -D's file,
+/// and the output with -i.
+fn show_head(
+    head: &[u8],
+    status: u16,
+    rules: &Rules,
+    out: &mut Output,
+    report: &mut Report,
+) -> Result<(), Stop> {
+    report.response_head(head, status);
+    out.dump_head(head)?;
+    if rules.include_head {
+        out.write_head(head)?;
     }
+    Ok(())
 }
 
 /// The response's Set-Cookie fields, into the jar when the engine is on;

@@ -121,30 +121,10 @@ impl Args {
         let lookup = self.lookup(&target)?;
         let output = self.output_plan(&target, terminals)?;
         let request = self.request(&target, output.resume)?;
-        let tls = TlsPlan {
-            roots: RootSource::choose(self.cacert.clone(), self.capath.clone(), |name| {
-                std::env::var(name).ok()
-            }),
-            insecure: self.insecure,
-            client: self.cert.clone().map(|cert| ClientCertPlan {
-                cert,
-                key: self.key.clone(),
-                cert_type: self.cert_type.clone(),
-                key_type: self.key_type.clone(),
-            }),
-        };
-        let proxies = Proxies::choose(self.proxy.as_deref(), self.noproxy.as_deref(), |name| {
-            std::env::var(name).ok()
-        })
-        .map_err(Error::Usage)?;
-        let proxies = match &self.proxy_user {
-            Some(user) => proxies.with_credentials(user),
-            None => proxies,
-        };
         Ok(Plan {
             cookies: self.cookie_plan()?,
-            proxies,
-            tls,
+            proxies: self.proxies()?,
+            tls: self.tls_plan(),
             follow: Follow {
                 on: self.location,
                 max: u32::try_from(self.max_redirs).ok(),
@@ -174,6 +154,33 @@ impl Args {
             target,
             lookup,
             request,
+        })
+    }
+
+    fn tls_plan(&self) -> TlsPlan {
+        TlsPlan {
+            roots: RootSource::choose(self.cacert.clone(), self.capath.clone(), |name| {
+                std::env::var(name).ok()
+            }),
+            insecure: self.insecure,
+            client: self.cert.clone().map(|cert| ClientCertPlan {
+                cert,
+                key: self.key.clone(),
+                cert_type: self.cert_type.clone(),
+                key_type: self.key_type.clone(),
+            }),
+        }
+    }
+
+    /// -x, --noproxy, -U, and the environment's proxy variables.
+    fn proxies(&self) -> Result<Proxies, Error> {
+        let proxies = Proxies::choose(self.proxy.as_deref(), self.noproxy.as_deref(), |name| {
+            std::env::var(name).ok()
+        })
+        .map_err(Error::Usage)?;
+        Ok(match &self.proxy_user {
+            Some(user) => proxies.with_credentials(user),
+            None => proxies,
         })
     }
 

@@ -474,16 +474,8 @@ pub fn secure<'c>(
             failure, first, &checked, how.addr, elapsed,
         ));
     }
-    let conn = tls.connection();
     report.tls_done(diagnose::verify_code(&seen));
-    report.step(format_args!(
-        "TLS {} with {}, ALPN {}",
-        conn.protocol_version().map_or("?".into(), version_name),
-        conn.negotiated_cipher_suite()
-            .map_or("?".into(), |c| format!("{:?}", c.suite())),
-        conn.alpn_protocol()
-            .map_or("none".into(), |p| String::from_utf8_lossy(p).into_owned())
-    ));
+    report.step(format_args!("{}", negotiated(tls.connection())));
     if let (true, false, Some(reason)) = (how.insecure, how.silent, diagnose::unverified(&checked))
     {
         let line = format!(
@@ -493,6 +485,18 @@ pub fn secure<'c>(
         let _ = io::stderr().write_all(line.as_bytes());
     }
     Ok(tls)
+}
+
+/// `TLS 1.3 with TLS13_AES_128_GCM_SHA256, ALPN http/1.1`, for -v.
+fn negotiated(conn: &ClientConnection) -> String {
+    format!(
+        "TLS {} with {}, ALPN {}",
+        conn.protocol_version().map_or("?".into(), version_name),
+        conn.negotiated_cipher_suite()
+            .map_or("?".into(), |c| format!("{:?}", c.suite())),
+        conn.alpn_protocol()
+            .map_or("none".into(), |p| String::from_utf8_lossy(p).into_owned())
+    )
 }
 
 /// `1.3` for TLS 1.3, as a person names it.

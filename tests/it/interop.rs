@@ -79,6 +79,7 @@ fn site(name: &str) -> Site {
     std::fs::write(root.join("one"), b"1").unwrap();
     std::fs::write(root.join("random.bin"), &random).unwrap();
     std::fs::write(root.join("with space.txt"), b"spaced out\n").unwrap();
+    std::fs::write(root.join("page.html"), page()).unwrap();
     std::fs::write(root.join("dir").join("listed-a.txt"), b"a").unwrap();
     std::fs::write(root.join("dir").join("listed-b.txt"), b"b").unwrap();
     Site {
@@ -86,6 +87,12 @@ fn site(name: &str) -> Site {
         root,
         random,
     }
+}
+
+/// An HTML page that compresses well, as nginx's gzip (text/html) takes it.
+fn page() -> Vec<u8> {
+    let rows: String = (0..2000).map(|i| format!("<p>row {i}</p>\n")).collect();
+    format!("<html><body>\n{rows}</body></html>\n").into_bytes()
 }
 
 /// Debian's nginx is in /usr/sbin, which is not on every PATH; elsewhere
@@ -108,6 +115,7 @@ fn nginx(site: &Site) -> ServerProcess {
          events {{ worker_connections 64; }}\n\
          http {{\n  access_log off;\n  client_body_temp_path {p}/tmp;\n  proxy_temp_path {p}/tmp;\n\
          fastcgi_temp_path {p}/tmp;\n  uwsgi_temp_path {p}/tmp;\n  scgi_temp_path {p}/tmp;\n\
+         gzip on;\n\
          server {{ listen 127.0.0.1:{port}; root {}; autoindex on; }}\n}}\n",
         site.root.display()
     );
@@ -140,9 +148,20 @@ fn python_http_server(root: &Path) -> ServerProcess {
     start(command, port)
 }
 
-/// The same checks against either server.
+/// The same checks against either server, in HTTP/1.0 and in HTTP/1.1.
 fn check_server(server: &ServerProcess, site: &Site) {
+    for version in ["--http1.0", "--http1.1"] {
+        check_server_in(server, site, version);
+    }
+}
+
+fn check_server_in(server: &ServerProcess, site: &Site, version: &str) {
     let target = server.target.as_str();
+    let fetch = || {
+        let mut command = fetch();
+        command.arg(version);
+        command
+    };
     let got = |path: &str| {
         let assert = fetch().args([target, path]).assert().code(0).stderr("");
         assert.get_output().stdout.clone()
@@ -160,7 +179,7 @@ fn check_server(server: &ServerProcess, site: &Site) {
     // A 404 is a complete response (0); with --fail it is 22, without the body.
     let page = got("/missing");
     assert!(!page.is_empty());
-    fails(&["-f", target, "/missing"], 22, "404");
+    fails(&[version, "-f", target, "/missing"], 22, "404");
     fetch()
         .args(["-w", "%{http_code} %{size_download}\n", "-o", "/dev/null"])
         .args([target, "/random.bin"])
@@ -196,6 +215,50 @@ fn nginx_serves_exactly_the_files() {
         .assert()
         .code(0)
         .stdout(contains("400 Bad Request"));
+}
+
+#[test]
+fn nginx_compresses_for_http11_only_and_v_says_so() {
+    let site = site("interop-gzip");
+    let server = nginx(&site);
+    let target = server.target.as_str();
+    let page = page();
+    // HTTP/1.0: nginx sends the page as it is (gzip_http_version 1.1).
+    let assert = fetch()
+        .args([
+            "-v",
+            "--compressed",
+            "-w",
+            "%{size_download}",
+            target,
+            "/page.html",
+        ])
+        .assert()
+        .code(0)
+        .stderr(contains("nginx compresses only for HTTP/1.1 by default"));
+    let stdout = assert.get_output().stdout.clone();
+    assert_eq!(
+        stdout,
+        [page.clone(), page.len().to_string().into_bytes()].concat()
+    );
+    // HTTP/1.1: gzip on the wire, the page itself on stdout.
+    let assert = fetch()
+        .args([
+            "--http1.1",
+            "--compressed",
+            "-w",
+            "%{size_download}",
+            target,
+            "/page.html",
+        ])
+        .assert()
+        .code(0)
+        .stderr("");
+    let stdout = assert.get_output().stdout.clone();
+    let (body, size) = stdout.split_at(page.len());
+    assert_eq!(body, &page[..]);
+    let size: usize = String::from_utf8_lossy(size).parse().unwrap();
+    assert!(size < page.len() / 4, "{size} bytes on the wire");
 }
 
 #[test]

@@ -234,3 +234,35 @@ fn a_307_for_a_streamed_body_is_65_and_not_sent_empty() {
         "{request}"
     );
 }
+
+/// Answers as Envoy does by default: 426 to HTTP/1.0, the page to HTTP/1.1.
+fn envoy_like() -> Server {
+    serve_raw(|mut stream| {
+        let request = read_request(&mut stream);
+        let response: &[u8] = if request.starts_with(b"GET / HTTP/1.1\r\n") {
+            b"HTTP/1.1 200 OK\r\nserver: envoy\r\ncontent-length: 5\r\n\r\nhello"
+        } else {
+            b"HTTP/1.1 426 Upgrade Required\r\nserver: envoy\r\ncontent-length: 16\r\n\r\nUpgrade Required"
+        };
+        stream.write_all(response).unwrap();
+        request
+    })
+}
+
+#[test]
+fn an_envoy_that_refuses_http10_answers_http11() {
+    let server = envoy_like();
+    fetch()
+        .args(["-f", &server.target()])
+        .assert()
+        .code(22)
+        .stdout("")
+        .stderr(contains("fetch: the server (Envoy) refuses HTTP/1.0"));
+    let server = envoy_like();
+    fetch()
+        .args(["--http1.1", "-f", &server.target()])
+        .assert()
+        .code(0)
+        .stdout("hello")
+        .stderr("");
+}
