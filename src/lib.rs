@@ -1,4 +1,4 @@
-//! fetch: one HTTP/1.0 request over a TCP socket, plain or TLS, with a precise
+//! fetch: one HTTP/1.0 (or 1.1) request over a TCP socket, plain or TLS, with a precise
 //! account of how it went. The modules follow the data: command line → target →
 //! resolve and connect → TLS → request → response → output, with one error type
 //! for every failure.

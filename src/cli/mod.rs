@@ -20,7 +20,7 @@ use crate::error::{Error, exit_codes_help};
 use crate::generate::{self, Generated};
 use crate::writeout::WriteOut;
 
-/// Fetch a URL over HTTP/1.0, plain or TLS, and say exactly what happened on the wire.
+/// Fetch a URL over HTTP/1.0 (1.1 with --http1.1), plain or TLS, and say exactly what happened on the wire.
 ///
 /// The body goes to stdout unmodified; diagnostics go to stderr; every kind of
 /// failure has its own exit code.
