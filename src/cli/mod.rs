@@ -159,7 +159,7 @@ pub struct Args {
     upload_file: Option<std::path::PathBuf>,
 
     /// Send standard input verbatim as the whole request; print the reply verbatim
-    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "cookie_jar", "referer"])]
+    #[arg(hide_short_help = true, long, conflicts_with_all = ["method", "headers", "user_agent", "data", "data_binary", "data_raw", "data_urlencode", "json", "form", "head", "body", "cookie", "cookie_jar", "referer", "upload_file", "http1_1"])]
     raw: bool,
 
     /// Use these addresses for HOST:PORT instead of asking DNS (repeatable)

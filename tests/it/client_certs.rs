@@ -95,6 +95,27 @@ fn a_required_client_certificate_is_presented_in_both_tls_versions() {
 }
 
 #[test]
+fn a_sec1_ec_key_is_read_too() {
+    let setup = Setup::new("mtls-sec1");
+    let client = setup.clients.leaf(&["client.test"], |_| {});
+    let cert = client.write(&setup.dir, "cert.pem", Some("pkcs8.pem"));
+    let key = setup.dir.path("sec1.pem");
+    std::fs::write(&key, client.sec1_key_pem()).unwrap();
+    assert!(
+        client
+            .sec1_key_pem()
+            .starts_with("-----BEGIN EC PRIVATE KEY-----\n")
+    );
+    let server =
+        tls_server_with_client_auth(setup.server_leaf(), &setup.clients, true, &TLS13, answer_ok);
+    let (cert, key) = (cert.to_str().unwrap(), key.to_str().unwrap());
+    setup
+        .fetch(&server, &["--cert", cert, "--key", key])
+        .code(0)
+        .stdout("hello\n");
+}
+
+#[test]
 fn an_optional_request_without_a_certificate_goes_on_and_v_says_so() {
     let setup = Setup::new("mtls-optional");
     let server = tls_server_with_client_auth(

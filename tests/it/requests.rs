@@ -226,13 +226,22 @@ fn raw_refuses_an_empty_stdin_a_path_and_request_flags() {
         .code(2)
         .stdout("")
         .stderr(contains("give no PATH"));
-    fetch()
-        .args(["--raw", "-H", "X: y", &witness.target()])
-        .write_stdin("GET / HTTP/1.0\r\n\r\n")
-        .assert()
-        .code(2)
-        .stdout("")
-        .stderr(contains("cannot be used with"));
+    for flags in [
+        ["-H", "X: y"],
+        ["-T", "file"],
+        ["--http1.1", "-s"],
+        ["-c", "jar"],
+    ] {
+        fetch()
+            .arg("--raw")
+            .args(flags)
+            .arg(witness.target())
+            .write_stdin("GET / HTTP/1.0\r\n\r\n")
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(contains("cannot be used with"));
+    }
     witness.assert_untouched();
 }
 

@@ -29,6 +29,17 @@ pub struct Leaf {
 }
 
 impl Leaf {
+    /// The key as SEC1 (`EC PRIVATE KEY`, as `openssl ec` writes it): the
+    /// ECPrivateKey inside the PKCS#8 document.
+    pub fn sec1_key_pem(&self) -> String {
+        let (info, _) = der_element(self.key.secret_pkcs8_der());
+        // PrivateKeyInfo: version, algorithm, then the key as an OCTET STRING.
+        let (_, rest) = der_element(info);
+        let (_, rest) = der_element(rest);
+        let (sec1, _) = der_element(rest);
+        pem("EC PRIVATE KEY", sec1)
+    }
+
     /// The certificate, and the key after it unless `key` names a file of its
     /// own, written as PEM in `dir`; the certificate's path.
     pub fn write(&self, dir: &Scratch, name: &str, key: Option<&str>) -> PathBuf {
@@ -254,4 +265,40 @@ fn serve_tls(
 pub fn close_notify(stream: &mut TlsStream) {
     stream.conn.send_close_notify();
     let _ = stream.flush();
+}
+
+/// One DER element: its contents and what follows it.
+fn der_element(input: &[u8]) -> (&[u8], &[u8]) {
+    let (len, start) = match input[1] {
+        n if n < 0x80 => (usize::from(n), 2),
+        0x81 => (usize::from(input[2]), 3),
+        _ => (usize::from(input[2]) << 8 | usize::from(input[3]), 4),
+    };
+    (&input[start..start + len], &input[start + len..])
+}
+
+/// DER as a PEM block.
+pub fn pem(label: &str, der: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut text = String::new();
+    for chunk in der.chunks(3) {
+        let n = chunk.iter().fold(0u32, |n, &b| n << 8 | u32::from(b)) << (8 * (3 - chunk.len()));
+        for i in 0..4 {
+            let c = if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize]
+            } else {
+                b'='
+            };
+            text.push(char::from(c));
+        }
+    }
+    let lines: Vec<&str> = text
+        .as_bytes()
+        .chunks(64)
+        .map(|l| std::str::from_utf8(l).unwrap())
+        .collect();
+    format!(
+        "-----BEGIN {label}-----\n{}\n-----END {label}-----\n",
+        lines.join("\n")
+    )
 }
